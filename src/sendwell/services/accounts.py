@@ -1,0 +1,256 @@
+"""Accounts (MIDs and child business units), API users, installed packages and tokens.
+
+Every API request ends here to become a ``Principal``: who is calling, for which account, and
+which child business units it may switch to with a ``ClientID``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select
+
+from sendwell.domain.errors import (
+    AuthError,
+    Duplicate,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ScopeError,
+    TokenExpired,
+)
+from sendwell.domain.secrets import hash_password, hash_token, new_token, verify_password
+from sendwell.store.tables import accounts, api_users, grants, packages, tokens
+
+DEFAULT_SCOPE = (
+    "email_read email_write email_send list_and_subscribers_read list_and_subscribers_write "
+    "data_extensions_read data_extensions_write marketing_cloud_connect_read "
+    "marketing_cloud_connect_write marketing_cloud_connect_send"
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: its home account and the business units it may act for."""
+
+    kind: str  # "user" | "package"
+    id: int
+    mid: int
+    allowed_mids: frozenset[int]
+    scope: frozenset[str]
+
+    def acting_mid(self, client_mid: int | None) -> int:
+        """The account a request acts on: its own, or a granted child unit (``ClientID``)."""
+        if client_mid is None or client_mid == self.mid:
+            return self.mid
+        if client_mid in self.allowed_mids:
+            return client_mid
+        raise Forbidden(f"You don't have access to an account with ID of [{client_mid}].", 4)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+    mid: int
+    legacy_token: str | None = None
+    refresh_token: str | None = None
+
+
+def now() -> datetime:
+    return datetime.utcnow().replace(tzinfo=None)
+
+
+class Accounts:
+    """Use cases for accounts, users, packages and tokens."""
+
+    def __init__(self, engine: Engine, token_ttl: int = 1200) -> None:
+        self.engine = engine
+        self.token_ttl = token_ttl
+        # Verified (username, password) pairs, so UsernameToken calls skip scrypt for a while.
+        self._verified: dict[tuple[str, bytes], tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+        self._cache_key = new_token().encode()
+
+    # --- management (CLI, demo) -------------------------------------------------------------
+    def create_account(self, mid: int, name: str, parent_mid: int | None = None) -> int:
+        with self.engine.begin() as conn:
+            if conn.execute(select(accounts.c.mid).where(accounts.c.mid == mid)).first():
+                raise Duplicate(f"Account {mid} already exists.")
+            if (
+                parent_mid is not None
+                and not conn.execute(
+                    select(accounts.c.mid).where(accounts.c.mid == parent_mid)
+                ).first()
+            ):
+                raise NotFound(f"Parent account {parent_mid} does not exist.")
+            conn.execute(
+                insert(accounts).values(mid=mid, name=name, parent_mid=parent_mid, created_at=now())
+            )
+        return mid
+
+    def account_exists(self, mid: int) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(select(accounts.c.mid).where(accounts.c.mid == mid)).first()
+                is not None
+            )
+
+    def create_user(self, mid: int, username: str, password: str, units: list[int] = ()) -> int:  # type: ignore[assignment]
+        with self.engine.begin() as conn:
+            if conn.execute(select(api_users.c.id).where(api_users.c.username == username)).first():
+                raise Duplicate(f"User {username!r} already exists.")
+            uid = conn.execute(
+                insert(api_users).values(
+                    mid=mid,
+                    username=username,
+                    password_hash=hash_password(password),
+                    created_at=now(),
+                )
+            ).inserted_primary_key[0]
+            self._grant(conn, "user", uid, mid, units)
+        return int(uid)
+
+    def create_package(
+        self,
+        mid: int,
+        name: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        units: list[int] = (),  # type: ignore[assignment]
+        scope: str = DEFAULT_SCOPE,
+    ) -> tuple[str, str]:
+        """Create an installed package; returns (client_id, client_secret) — shown once."""
+        client_id = client_id or new_token(18).lower().replace("-", "").replace("_", "")[:24]
+        client_secret = client_secret or new_token(18)
+        with self.engine.begin() as conn:
+            if conn.execute(select(packages.c.id).where(packages.c.client_id == client_id)).first():
+                raise Duplicate(f"Package with client id {client_id!r} already exists.")
+            pid = conn.execute(
+                insert(packages).values(
+                    mid=mid,
+                    name=name,
+                    client_id=client_id,
+                    secret_hash=hash_token(client_secret),
+                    scope=scope,
+                    legacy_allowed=True,
+                    created_at=now(),
+                )
+            ).inserted_primary_key[0]
+            self._grant(conn, "package", pid, mid, units)
+        return client_id, client_secret
+
+    def _grant(self, conn, principal: str, pid: int, mid: int, units) -> None:  # type: ignore[no-untyped-def]
+        for unit in units:
+            parent = conn.execute(
+                select(accounts.c.parent_mid).where(accounts.c.mid == unit)
+            ).first()
+            if parent is None or parent[0] != mid:
+                raise Invalid(f"Account {unit} is not a child business unit of {mid}.")
+            conn.execute(insert(grants).values(principal=principal, principal_id=pid, mid=unit))
+
+    def _allowed(self, conn, principal: str, pid: int) -> frozenset[int]:  # type: ignore[no-untyped-def]
+        rows = conn.execute(
+            select(grants.c.mid).where(
+                grants.c.principal == principal, grants.c.principal_id == pid
+            )
+        )
+        return frozenset(r[0] for r in rows)
+
+    # --- authentication -----------------------------------------------------------------------
+    def authenticate_user(self, username: str, password: str) -> Principal:
+        """Check a WS-Security UsernameToken. Raises AuthError('Login failed')."""
+        key = (username, hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest())
+        with self._lock:
+            hit = self._verified.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_users).where(api_users.c.username == username)).first()
+            if row is None or not verify_password(password, row.password_hash):
+                raise AuthError("Login failed", 12)
+            principal = Principal(
+                "user", row.id, row.mid, self._allowed(conn, "user", row.id), frozenset()
+            )
+        with self._lock:
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[key] = (time.monotonic() + 300, principal)
+        return principal
+
+    def issue_token(
+        self,
+        client_id: str,
+        client_secret: str,
+        account_id: int | None = None,
+        scope: str | None = None,
+        legacy: bool = False,
+    ) -> IssuedToken:
+        """Client-credentials grant: a new access token (and, for v1, a legacy token)."""
+        with self.engine.begin() as conn:
+            pkg = conn.execute(select(packages).where(packages.c.client_id == client_id)).first()
+            if pkg is None or not hmac.compare_digest(pkg.secret_hash, hash_token(client_secret)):
+                raise AuthError("invalid_client")
+            mid = pkg.mid
+            if account_id is not None and account_id != pkg.mid:
+                if account_id not in self._allowed(conn, "package", pkg.id):
+                    raise Forbidden(
+                        "The client is not authorized to access the requested account_id."
+                    )
+                mid = account_id
+            granted = pkg.scope.split()
+            if scope is not None:
+                asked = scope.split()
+                unknown = [s for s in asked if s not in granted]
+                if unknown:
+                    raise ScopeError("invalid_scope: " + " ".join(unknown))
+                granted = asked
+            scope_text = " ".join(granted)
+            expires = now() + timedelta(seconds=self.token_ttl)
+            access = new_token()
+            self._store_token(conn, access, "access", pkg.id, mid, scope_text, expires)
+            legacy_token = None
+            if legacy:
+                legacy_token = new_token()
+                self._store_token(conn, legacy_token, "legacy", pkg.id, mid, scope_text, expires)
+            conn.execute(delete(tokens).where(tokens.c.expires_at < now() - timedelta(days=1)))
+        return IssuedToken(access, self.token_ttl - 120, scope_text, mid, legacy_token)
+
+    @staticmethod
+    def _store_token(conn, token, kind, package_id, mid, scope, expires) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(
+            insert(tokens).values(
+                token_hash=hash_token(token),
+                kind=kind,
+                package_id=package_id,
+                mid=mid,
+                scope=scope,
+                expires_at=expires,
+            )
+        )
+
+    def resolve_token(self, token: str) -> Principal:
+        """The principal behind an access or legacy token; ``TokenExpired`` once it lapsed."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tokens).where(tokens.c.token_hash == hash_token(token))
+            ).first()
+            if row is None:
+                raise AuthError("Login failed", 12)
+            if row.expires_at < now():
+                raise TokenExpired("Token Expired", 12)
+            allowed = self._allowed(conn, "package", row.package_id)
+            pkg_mid = conn.execute(
+                select(packages.c.mid).where(packages.c.id == row.package_id)
+            ).scalar()
+        # A token issued for a child unit acts there, and may switch back to the package's home.
+        allowed = (allowed | {pkg_mid}) - {row.mid}
+        return Principal(
+            "package", row.package_id, row.mid, frozenset(allowed), frozenset(row.scope.split())
+        )

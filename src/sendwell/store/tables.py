@@ -1,0 +1,221 @@
+"""The schema: every table Sendwell stores, for SQLite and PostgreSQL alike.
+
+Partner API objects that are few per account (emails, profiles, classifications, lists, data
+extension definitions, filter definitions, send definitions) live in one ``objects`` table as the
+decoded partner-API property dict. Things that are many or drive the send pipeline have tables of
+their own: subscribers, list memberships, data extension rows, send jobs, the recipient ledger
+and its chunks, captured messages.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("mid", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("parent_mid", Integer, ForeignKey("accounts.mid"), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+api_users = Table(
+    "api_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", String(100), nullable=False, unique=True),
+    Column("secret_hash", String(200), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("legacy_allowed", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Child business units a user or package may act for (besides its own account).
+grants = Table(
+    "grants",
+    metadata,
+    Column("principal", String(10), primary_key=True),  # "user" | "package"
+    Column("principal_id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), primary_key=True),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),  # "access" | "legacy" | "refresh"
+    Column("package_id", Integer, ForeignKey("packages.id"), nullable=False),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("object_id", String(36), nullable=False, unique=True),
+    Column("customer_key", String(200), nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("props", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False),
+    UniqueConstraint("mid", "type", "customer_key", name="uq_objects_key"),
+    Index("ix_objects_mid_type", "mid", "type"),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("subscriber_key", String(254), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("status", String(20), nullable=False, default="Active"),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("unsubscribed_at", DateTime, nullable=True),
+    UniqueConstraint("mid", "subscriber_key", name="uq_subscribers_key"),
+)
+
+list_members = Table(
+    "list_members",
+    metadata,
+    Column("list_id", Integer, ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), primary_key=True),
+    Column("status", String(20), nullable=False, default="Active"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+de_rows = Table(
+    "de_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("de_id", Integer, ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    # The primary-key field values joined, for upserts; NULL when the DE has no primary key.
+    Column("row_key", String(500), nullable=True),
+    # Sendable relationship extracted at write time, so audiences need no JSON parsing.
+    Column("subscriber_key", String(254), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("de_id", "row_key", name="uq_de_rows_key"),
+    Index("ix_de_rows_de_id", "de_id", "id"),
+)
+
+send_jobs = Table(
+    "send_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),  # the JobID / Send.ID
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("definition_id", Integer, ForeignKey("objects.id"), nullable=True),
+    Column("interaction_object_id", String(36), nullable=False),
+    Column("status", String(15), nullable=False),  # Sending | Complete | Canceled | Error
+    Column("phase", String(15), nullable=False),  # audience | delivering | done
+    Column("spec", JSON, nullable=False),  # what to send, frozen at start
+    Column("targeted", Integer, nullable=False, default=0),
+    Column("excluded", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("suppressed", Integer, nullable=False, default=0),
+    Column("invalid", Integer, nullable=False, default=0),
+    Column("sent", Integer, nullable=False, default=0),
+    Column("errored", Integer, nullable=False, default=0),
+    Column("deferred", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False),
+    Column("timings", JSON, nullable=True),  # seconds per pipeline phase
+    Column("completed_at", DateTime, nullable=True),
+    Index("ix_send_jobs_phase", "phase"),
+)
+
+# The recipient ledger: one row per recipient of a job, the only truth of who was sent what.
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("subscriber_key", String(254), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("status", String(10), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("smtp_code", Integer, nullable=True),
+    Column("smtp_reply", Text, nullable=True),
+    Column("message_id", String(250), nullable=True),
+    Column("sent_at", DateTime, nullable=True),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), primary_key=True),
+    Column("chunk_no", Integer, primary_key=True, autoincrement=False),
+    Column("first_seq", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("state", String(10), nullable=False, default="pending"),  # pending|claimed|done
+    Column("lease_until", DateTime, nullable=True),
+    Column("owner", String(100), nullable=True),
+    Index("ix_chunks_state", "state", "job_id"),
+)
+
+captured_messages = Table(
+    "captured_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, nullable=False),
+    Column("job_id", Integer, nullable=True),
+    Column("seq", Integer, nullable=True),
+    Column("mail_from", String(254), nullable=False),
+    Column("rcpt_to", String(254), nullable=False),
+    Column("message_id", String(250), nullable=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_captured_mid", "mid", "id"),
+)
+
+retrieve_cursors = Table(
+    "retrieve_cursors",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("mid", Integer, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
