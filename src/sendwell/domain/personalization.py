@@ -1,0 +1,123 @@
+"""Marketing Cloud personalization strings, compiled once per send job and filled per recipient.
+
+A personalization string is ``%%FieldName%%``: the name of a subscriber attribute or data
+extension column between two pairs of percent signs. Names are case-insensitive and may contain
+letters, digits, underscores, hyphens and spaces (not at either end). A ``%%`` that does not open
+a valid reference stays literal text, so ``50%% off`` renders as written.
+
+``compile_template`` turns text into a ``Template``: an immutable sequence of literal strings and
+``Slot`` parts. Rendering fills each slot from a mapping keyed by lower-cased field name; no
+parsing or regex happens per recipient. A field missing from the mapping (or ``None``) renders as
+the empty string: callers validate field existence once per job with ``Template.fields``.
+
+System strings are supplied by the caller in the same mapping, under these keys:
+
+* ``emailaddr``: the recipient's email address (``%%emailaddr%%``).
+* ``_subscriberkey``: the subscriber key (``%%_subscriberkey%%``).
+* ``jobid``: the send job's ID (``%%jobid%%``).
+
+AMPscript (``%%[ ... ]%%`` blocks and ``%%=...=%%`` inline expressions) is not interpreted here:
+neither form matches a field reference, so both stay literal. An AMPscript compiler is expected
+to produce the same ``Template`` shape, building ``Template(parts)`` directly with slots whose
+keys name values it computes per recipient before calling ``render``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+EMAIL_ADDR = "emailaddr"
+SUBSCRIBER_KEY = "_subscriberkey"
+JOB_ID = "jobid"
+SYSTEM_FIELDS: frozenset[str] = frozenset({EMAIL_ADDR, SUBSCRIBER_KEY, JOB_ID})
+"""Keys the caller fills itself; they are not subscriber attributes."""
+
+# Names start and end with a non-space character so that prose such as "50%% off, 20%% more"
+# is not mistaken for a reference to a field called " off, 20". 128 is Marketing Cloud's
+# longest attribute name.
+_FIELD_REF = re.compile(r"%%([A-Za-z0-9_\-](?:[A-Za-z0-9_\- ]{0,126}[A-Za-z0-9_\-])?)%%")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A hole in a template, filled per recipient from ``values[key]``."""
+
+    key: str
+
+
+TemplatePart = str | Slot
+
+
+class Template:
+    """Literal text with slots; build with ``compile_template`` or from parts directly."""
+
+    __slots__ = ("_fields", "_parts", "_pieces", "_slots")
+
+    def __init__(self, parts: Iterable[TemplatePart]) -> None:
+        merged: list[TemplatePart] = []
+        for part in parts:
+            if isinstance(part, str):
+                if not part:
+                    continue
+                if merged and isinstance(merged[-1], str):
+                    merged[-1] += part
+                    continue
+            elif not isinstance(part, Slot):
+                raise TypeError(f"template parts are str or Slot, not {type(part).__name__}")
+            merged.append(part)
+        self._parts: tuple[TemplatePart, ...] = tuple(merged)
+        # render() copies _pieces and overwrites the slot positions: one list copy, one
+        # dict lookup per slot and one join per recipient.
+        self._pieces: list[str] = [p if isinstance(p, str) else "" for p in merged]
+        self._slots: tuple[tuple[int, str], ...] = tuple(
+            (i, p.key) for i, p in enumerate(merged) if isinstance(p, Slot)
+        )
+        self._fields = frozenset(key for _, key in self._slots)
+
+    @property
+    def parts(self) -> tuple[TemplatePart, ...]:
+        """Literal strings and slots in order, adjacent literals merged."""
+        return self._parts
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Keys of all slots: lower-cased field names for compiled templates."""
+        return self._fields
+
+    @property
+    def is_static(self) -> bool:
+        """True when the template has no slots and renders the same for everyone."""
+        return not self._slots
+
+    def render(self, values: Mapping[str, str | None]) -> str:
+        """Fill every slot from ``values``; missing or ``None`` values render as ""."""
+        pieces = self._pieces.copy()
+        get = values.get
+        for index, key in self._slots:
+            pieces[index] = get(key) or ""
+        return "".join(pieces)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Template):
+            return NotImplemented
+        return self._parts == other._parts
+
+    def __hash__(self) -> int:
+        return hash(self._parts)
+
+    def __repr__(self) -> str:
+        return f"Template({list(self._parts)!r})"
+
+
+def compile_template(text: str) -> Template:
+    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased)."""
+    parts: list[TemplatePart] = []
+    pos = 0
+    for match in _FIELD_REF.finditer(text):
+        parts.append(text[pos : match.start()])
+        parts.append(Slot(match.group(1).lower()))
+        pos = match.end()
+    parts.append(text[pos:])
+    return Template(parts)
