@@ -132,7 +132,7 @@ class CompiledMessage:
             # "=_" can never occur in quoted-printable output ("=" is always followed by hex
             # digits or a line break there), so this boundary cannot collide with a body.
             boundary = f"=_sendwell_{secrets.token_hex(12)}"
-            static.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+            static.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"')
             static.extend(["", f"--{boundary}", *_part_headers("plain")])
             pieces.append(_crlf_lines(static))
             pieces.extend(_body_pieces(bodies[0][0]))
