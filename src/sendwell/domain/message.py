@@ -2,8 +2,9 @@
 
 Building a message with ``email.message`` per recipient costs about 1.5 ms; here everything that
 does not vary by recipient (static headers, part headers, the MIME boundary, the parsed
-templates) is fixed by ``compile_message``, and ``CompiledMessage.render`` only fills slots,
-quoted-printable-encodes the bodies with ``binascii`` and joins bytes.
+templates, and the quoted-printable encoding of every body line without a slot) is fixed by
+``compile_message``. ``CompiledMessage.render`` only fills slots, encodes the body lines that
+hold them with ``binascii.b2a_qp`` and joins bytes.
 
 Rendered messages use CRLF line endings, are 7-bit clean (bodies quoted-printable, non-ASCII
 header text as RFC 2047 encoded-words) and are not dot-stuffed: that is the transport's job.
