@@ -153,7 +153,8 @@ send_jobs = Table(
     Column("targeted", Integer, nullable=False, default=0),
     Column("excluded", Integer, nullable=False, default=0),
     Column("duplicates", Integer, nullable=False, default=0),
-    Column("suppressed", Integer, nullable=False, default=0),
+    Column("unsubscribed", Integer, nullable=False, default=0),  # ExistingUnsubscribes
+    Column("undeliverable", Integer, nullable=False, default=0),  # ExistingUndeliverables
     Column("invalid", Integer, nullable=False, default=0),
     Column("sent", Integer, nullable=False, default=0),
     Column("errored", Integer, nullable=False, default=0),

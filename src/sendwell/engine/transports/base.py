@@ -35,6 +35,7 @@ class Envelope:
     mail_from: str  # envelope sender (bare address, "" for the null sender)
     rcpt_to: str  # one recipient (bare address)
     data: bytes  # complete RFC 5322 message, CRLF line endings, NOT dot-stuffed
+    job_id: int = 0  # the send job it belongs to (the capture transport files it under it)
 
 
 @dataclass(frozen=True, slots=True)

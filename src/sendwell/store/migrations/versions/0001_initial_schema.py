@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 08:47:33.767635
+Create Date: 2026-11-25 08:55:46.310045
 """
 
 import sqlalchemy as sa
@@ -167,7 +167,8 @@ def upgrade() -> None:
         sa.Column("targeted", sa.Integer(), nullable=False),
         sa.Column("excluded", sa.Integer(), nullable=False),
         sa.Column("duplicates", sa.Integer(), nullable=False),
-        sa.Column("suppressed", sa.Integer(), nullable=False),
+        sa.Column("unsubscribed", sa.Integer(), nullable=False),
+        sa.Column("undeliverable", sa.Integer(), nullable=False),
         sa.Column("invalid", sa.Integer(), nullable=False),
         sa.Column("sent", sa.Integer(), nullable=False),
         sa.Column("errored", sa.Integer(), nullable=False),

@@ -1,0 +1,157 @@
+"""OAuth token endpoints (``/v2/token``, legacy ``/v1/requestToken``), endpoint discovery, and
+the Bearer-token dependency every REST route uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from sendwell.api.rest.errors import OAuthError, RestError
+from sendwell.domain.errors import AuthError, Forbidden, ScopeError, TokenExpired
+from sendwell.services.accounts import Principal
+
+router = APIRouter(tags=["auth"])
+
+INVALID_CLIENT = (
+    "Client authentication failed. Make sure that the client ID and client secret are valid "
+    "and that the package is installed and enabled."
+)
+GRANT_TYPES = (
+    'Use "authorization_code" or "refresh_token" or "client_credentials" or '
+    '"urn:ietf:params:oauth:grant-type:jwt-bearer" as the grant_type.'
+)
+
+
+def base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        raise OAuthError(400, "invalid_request", "The request body is too large.")
+    content_type = request.headers.get("content-type", "")
+    try:
+        if "application/x-www-form-urlencoded" in content_type:
+            return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError(400, "invalid_request", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise OAuthError(400, "invalid_request", "The request body must be a JSON object.")
+    return {str(k).lower(): v for k, v in data.items()}
+
+
+@router.post("/v2/token", summary="Get an OAuth 2.0 access token (client credentials)")
+async def token_v2(request: Request) -> JSONResponse:
+    body = await _body(request)
+    if body.get("grant_type") != "client_credentials":
+        raise OAuthError(400, "unsupported_grant_type", GRANT_TYPES)
+    client_id, secret = body.get("client_id"), body.get("client_secret")
+    if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
+        raise OAuthError(400, "invalid_request", "client_id and client_secret are required.")
+    account = body.get("account_id")
+    try:
+        account_id = int(account) if account not in (None, "") else None
+    except (TypeError, ValueError):
+        raise OAuthError(400, "invalid_request", "account_id must be a number.") from None
+    scope = body.get("scope")
+    try:
+        issued = request.app.state.accounts.issue_token(
+            client_id, secret, account_id, scope if isinstance(scope, str) else None
+        )
+    except ScopeError as exc:
+        raise OAuthError(400, "invalid_scope", exc.message) from None
+    except Forbidden as exc:
+        raise OAuthError(401, "unauthorized_client", exc.message) from None
+    except AuthError:
+        raise OAuthError(401, "invalid_client", INVALID_CLIENT) from None
+    base = base_url(request)
+    return JSONResponse(
+        {
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
+            "soap_instance_url": base + "/",
+            "rest_instance_url": base + "/",
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/v1/requestToken", summary="Get a legacy access token")
+async def token_v1(request: Request) -> JSONResponse:
+    try:
+        body = await _body(request)
+    except OAuthError as exc:
+        raise RestError(400, exc.description, 0) from None
+    client_id, secret = body.get("clientid"), body.get("clientsecret")
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        raise RestError(401, "Unauthorized", 1)
+    try:
+        issued = request.app.state.accounts.issue_token(client_id, secret, legacy=True)
+    except AuthError:
+        raise RestError(401, "Unauthorized", 1) from None
+    return JSONResponse(
+        {
+            "accessToken": issued.access_token,
+            "expiresIn": issued.expires_in,
+            "legacyToken": issued.legacy_token,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    token = token or request.query_params.get("access_token")
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if not token:
+        raise RestError(401, "Not Authorized", 0, challenge)
+    try:
+        return request.app.state.accounts.resolve_token(token)
+    except TokenExpired:
+        raise RestError(401, "Not Authorized: the token has expired", 0, challenge) from None
+    except AuthError:
+        raise RestError(401, "Not Authorized", 0, challenge) from None
+
+
+ENDPOINT_TYPES = ("soap", "rest", "ftp")
+
+
+def _endpoint(request: Request, kind: str) -> dict[str, str]:
+    base = base_url(request)
+    url = {"soap": base + "/Service.asmx", "rest": base + "/", "ftp": "ftp://localhost"}[kind]
+    return {"type": kind, "url": url}
+
+
+@router.get("/platform/v1/endpoints", summary="List the account's endpoints")
+def endpoints(request: Request, _: Principal = Depends(current_principal)) -> dict[str, Any]:
+    items = [_endpoint(request, k) for k in ENDPOINT_TYPES]
+    return {"page": 1, "pageSize": len(items), "count": len(items), "items": items}
+
+
+@router.get("/platform/v1/endpoints/{endpoint_type}", summary="Get one endpoint")
+def endpoint(
+    endpoint_type: str, request: Request, _: Principal = Depends(current_principal)
+) -> dict[str, str]:
+    if endpoint_type.lower() not in ENDPOINT_TYPES:
+        raise RestError(404, f"No endpoint exists for key '{endpoint_type}'.", 30003)
+    return _endpoint(request, endpoint_type.lower())
+
+
+@router.get("/platform/v1/tokenContext", summary="Who the token belongs to")
+def token_context(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    return {
+        "enterprise": {"id": principal.mid},
+        "organization": {"id": principal.mid},
+        "user": {"id": principal.id},
+    }

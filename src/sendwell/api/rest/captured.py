@@ -1,0 +1,64 @@
+"""The capture API: messages the ``capture://`` transport kept, for the caller's account."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.errors import RestError
+from sendwell.domain.errors import NotFound
+from sendwell.services.accounts import Principal
+from sendwell.services.captured import clear_captured, get_captured, list_captured, parsed
+
+router = APIRouter(prefix="/capture/v1", tags=["captured mail"])
+
+
+@router.get("/messages", summary="List captured messages, newest first")
+def messages(
+    request: Request,
+    job_id: int | None = Query(None, alias="jobId"),
+    to: str | None = None,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=500, alias="pageSize"),
+    principal: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    total, items = list_captured(
+        request.app.state.engine, principal.mid, job_id, to, (page - 1) * page_size, page_size
+    )
+    return {
+        "count": total,
+        "page": page,
+        "pageSize": page_size,
+        "items": [asdict(i) for i in items],
+    }
+
+
+@router.get("/messages/{message_id}", summary="One captured message, parsed")
+def message(
+    message_id: int, request: Request, principal: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    try:
+        summary, data = get_captured(request.app.state.engine, principal.mid, message_id)
+    except NotFound as exc:
+        raise RestError(404, exc.message, 404) from None
+    return {**asdict(summary), **parsed(data)}
+
+
+@router.get("/messages/{message_id}/raw", summary="One captured message as sent (RFC 5322)")
+def raw(
+    message_id: int, request: Request, principal: Principal = Depends(current_principal)
+) -> Response:
+    try:
+        _, data = get_captured(request.app.state.engine, principal.mid, message_id)
+    except NotFound as exc:
+        raise RestError(404, exc.message, 404) from None
+    return Response(data, media_type="message/rfc822")
+
+
+@router.delete("/messages", summary="Delete every captured message of the account")
+def clear(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, int]:
+    return {"deleted": clear_captured(request.app.state.engine, principal.mid)}

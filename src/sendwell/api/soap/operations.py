@@ -1,0 +1,266 @@
+"""The partner API operations: decoded request dict in, response dict out.
+
+Each operation resolves the acting account (``Client/ID``), runs one service call per object in
+its own transaction, and turns domain errors into per-object results. Nothing here knows about
+HTTP; ``views`` does the envelope, this module the meaning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select
+
+from sendwell.api.soap.codec import DecodeError
+from sendwell.api.soap.retrieve import describe, project, resolve_properties
+from sendwell.domain.errors import SendwellError
+from sendwell.domain.filters import parse_filter, properties_of
+from sendwell.services.accounts import Principal
+from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS
+from sendwell.services.sends import start_send
+from sendwell.store.tables import retrieve_cursors
+
+PAGE_SIZE = 2500
+PAST = {"Create": "created", "Update": "updated", "Delete": "deleted"}
+
+
+@dataclass
+class Context:
+    engine: Engine
+    principal: Principal
+    on_send_started: Callable[[], None]
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _client_mid(
+    options: Mapping[str, Any] | None, obj: Mapping[str, Any] | None = None
+) -> int | None:
+    for source in (obj or {}, options or {}):
+        client = source.get("Client") or {}
+        value = client.get("ID") or client.get("ClientID")
+        if value:
+            return int(value)
+    return None
+
+
+def _overall(results: list[dict[str, Any]]) -> str:
+    errors = sum(1 for r in results if r["StatusCode"] == "Error")
+    if not errors:
+        return "OK"
+    return "Error" if errors == len(results) else "Has Errors"
+
+
+def _error_result(exc: SendwellError, ordinal: int) -> dict[str, Any]:
+    return {
+        "StatusCode": "Error",
+        "StatusMessage": exc.message,
+        "OrdinalID": ordinal,
+        "ErrorCode": exc.code,
+    }
+
+
+def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Create, Update or Delete: one result per object, each in its own transaction."""
+    results: list[dict[str, Any]] = []
+    for ordinal, obj in enumerate(request.get("Objects") or []):
+        type_name = obj.get("__type__", "APIObject")
+        try:
+            kind = KINDS.get(type_name)
+            if kind is None:
+                raise SendwellError(
+                    f"This operation does not support the APIObject of type [{type_name}]", 8
+                )
+            mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), obj))
+            with ctx.engine.begin() as conn:
+                stored = getattr(kind, op.lower())(conn, mid, obj)
+            result: dict[str, Any] = {
+                "StatusCode": "OK",
+                "StatusMessage": f"{type_name} {PAST[op]}",
+                "OrdinalID": ordinal,
+            }
+            if op == "Create":
+                result.update(NewID=int(stored.get("ID") or 0), NewObjectID=stored.get("ObjectID"))
+            result["Object"] = stored
+        except SendwellError as exc:
+            result = _error_result(exc, ordinal)
+            if op == "Create":
+                result["NewID"] = 0
+            result["Object"] = obj
+        results.append(result)
+    return {"Results": results, "RequestID": _request_id(), "OverallStatus": _overall(results)}
+
+
+def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Perform: ``start`` on EmailSendDefinitions (the send spine)."""
+    action = (request.get("Action") or "").strip()
+    definitions = (request.get("Definitions") or {}).get("Definition") or []
+    results: list[dict[str, Any]] = []
+    started = False
+    for ordinal, definition in enumerate(definitions):
+        type_name = definition.get("__type__", "APIObject")
+        try:
+            if type_name != "EmailSendDefinition":
+                raise SendwellError(f"Cannot perform {action} on objects of type {type_name}", 5)
+            if action.lower() != "start":
+                raise SendwellError(
+                    f"The action {action!r} is not supported for EmailSendDefinition; use start.",
+                    42000,
+                )
+            mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), definition))
+            with ctx.engine.begin() as conn:
+                send = start_send(conn, mid, definition, definition.get("SenderProfile"))
+            started = True
+            results.append(
+                {
+                    "StatusCode": "OK",
+                    "StatusMessage": "EmailSendDefinition performed",
+                    "Object": send.definition,
+                    "Task": {
+                        "StatusCode": "OK",
+                        "StatusMessage": "OK",
+                        "ID": str(send.job_id),
+                        "InteractionObjectID": send.interaction_object_id,
+                    },
+                }
+            )
+        except SendwellError as exc:
+            results.append({**_error_result(exc, ordinal), "Object": definition})
+    if started:
+        ctx.on_send_started()
+    return {
+        "Results": {"Result": results},
+        "OverallStatus": _overall(results) if results else "OK",
+        "OverallStatusMessage": "",
+        "RequestID": _request_id(),
+    }
+
+
+def retrieve(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
+    """Retrieve with Properties, a filter and paging by ContinueRequest."""
+    req = dict(request.get("RetrieveRequest") or {})
+    request_id = _request_id()
+    try:
+        state = _continue(ctx, req) if req.get("ContinueRequest") else _new_state(ctx, req)
+        items, more = _page(ctx, state)
+    except SendwellError as exc:
+        return {"OverallStatus": f"Error: {exc.message}", "RequestID": request_id}
+    results = [project(item, state["paths"]) for item in items]
+    if more:
+        state["offset"] += len(items)
+        with ctx.engine.begin() as conn:
+            conn.execute(
+                delete(retrieve_cursors).where(retrieve_cursors.c.expires_at < datetime.utcnow())
+            )
+            conn.execute(
+                insert(retrieve_cursors).values(
+                    request_id=request_id,
+                    mid=state["mid"],
+                    state=state,
+                    expires_at=datetime.utcnow() + timedelta(hours=1),
+                )
+            )
+    return {
+        "OverallStatus": "MoreDataAvailable" if more else "OK",
+        "RequestID": request_id,
+        "Results": results,
+    }
+
+
+def _new_state(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
+    object_type = (req.get("ObjectType") or "").strip()
+    de_name = None
+    type_name = object_type
+    if object_type.lower().startswith("dataextensionobject[") and object_type.endswith("]"):
+        type_name, de_name = "DataExtensionObject", object_type[len("DataExtensionObject[") : -1]
+    kind_name = next((k for k in KINDS if k.lower() == type_name.lower()), None)
+    if kind_name is None:
+        raise SendwellError(f"Object type {object_type} is not supported for retrieve.", 8)
+    client_ids = req.get("ClientIDs") or []
+    mid = ctx.principal.acting_mid(
+        _client_mid(None, {"Client": client_ids[0]} if client_ids else None)
+    )
+    properties = req.get("Properties") or []
+    if not properties:
+        raise SendwellError("The Properties of the retrieve are missing.", 2)
+    paths = resolve_properties(kind_name, properties, de_name is not None)
+    raw_filter = req.get("Filter")
+    tree = parse_filter(raw_filter)
+    if de_name is None:
+        resolve_properties(kind_name, sorted(properties_of(tree)), False, what="filter")
+    batch = int((req.get("Options") or {}).get("BatchSize") or PAGE_SIZE)
+    return {
+        "mid": mid,
+        "type": kind_name,
+        "de_name": de_name,
+        "paths": paths,
+        "filter": _plain(raw_filter),
+        "offset": 0,
+        "batch": max(1, min(batch, PAGE_SIZE)),
+    }
+
+
+def _continue(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(retrieve_cursors).where(retrieve_cursors.c.request_id == req["ContinueRequest"])
+        ).first()
+    if row is None or row.expires_at < datetime.utcnow():
+        raise SendwellError("The ContinueRequest is unknown or has expired.", 2)
+    state = dict(row.state)
+    ctx.principal.acting_mid(state["mid"])  # the same caller, or one allowed there
+    return state
+
+
+def _page(ctx: Context, state: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    tree = parse_filter(state["filter"])
+    with ctx.engine.connect() as conn:
+        if state["de_name"] is not None:
+            return DATA_EXTENSION_OBJECT.retrieve_rows(
+                conn, state["mid"], state["de_name"], tree, state["offset"], state["batch"]
+            )
+        return KINDS[state["type"]].retrieve(
+            conn, state["mid"], tree, state["offset"], state["batch"]
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Filter dicts as JSON (dates as ISO text) for the continuation state."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def describe_objects(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
+    wanted = ((request.get("DescribeRequests") or {}).get("ObjectDefinitionRequest")) or []
+    definitions = []
+    for item in wanted:
+        name = item.get("ObjectType") or ""
+        kind = next((k for k in KINDS if k.lower() == name.lower()), None)
+        if kind is None:
+            raise DecodeError(f"Object type {name} is not supported.")
+        definitions.append(describe(kind))
+    return {"ObjectDefinition": definitions, "RequestID": _request_id()}
+
+
+def version_info(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
+    from sendwell import __version__
+
+    return {
+        "VersionInfo": {
+            "Version": f"Sendwell {__version__}",
+            "VersionDate": datetime(2026, 11, 25),
+            "Notes": "Sendwell partner API",
+        },
+        "RequestID": _request_id(),
+    }

@@ -1,0 +1,155 @@
+"""HTTP face of the SOAP partner API: ``/Service.asmx``, the WSDL and the fault schema."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from lxml import etree
+
+from sendwell.api.soap import operations
+from sendwell.api.soap.codec import DecodeError, decode, encode
+from sendwell.api.soap.envelope import (
+    SoapFault,
+    SoapRequest,
+    fault_envelope,
+    parse_request,
+    response_envelope,
+)
+from sendwell.api.soap.types import OPERATIONS
+from sendwell.api.soap.wsdl import render_fault_xsd, render_wsdl
+from sendwell.domain.errors import AuthError, SendwellError, TokenExpired
+from sendwell.services.accounts import Principal
+
+log = logging.getLogger("sendwell.soap")
+router = APIRouter()
+
+Handler = Callable[[operations.Context, dict[str, Any]], dict[str, Any]]
+HANDLERS: dict[str, Handler] = {
+    "Create": lambda ctx, req: operations.write_objects(ctx, "Create", req),
+    "Update": lambda ctx, req: operations.write_objects(ctx, "Update", req),
+    "Delete": lambda ctx, req: operations.write_objects(ctx, "Delete", req),
+    "Retrieve": operations.retrieve,
+    "Perform": operations.perform,
+    "Describe": operations.describe_objects,
+    "VersionInfo": operations.version_info,
+}
+
+
+def base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def _xml(body: bytes, version: str = "1.1", status: int = 200) -> Response:
+    media = "application/soap+xml; charset=utf-8" if version == "1.2" else "text/xml; charset=utf-8"
+    return Response(body, status_code=status, media_type=media)
+
+
+@router.get("/etframework.wsdl", include_in_schema=False)
+@router.head("/etframework.wsdl", include_in_schema=False)
+def wsdl(request: Request) -> Response:
+    return Response(
+        render_wsdl(base_url(request)),
+        media_type="text/xml; charset=utf-8",
+        headers={"Last-Modified": request.app.state.started_http_date},
+    )
+
+
+@router.get("/ETFrameworkFault.xsd", include_in_schema=False)
+def fault_schema() -> Response:
+    return Response(render_fault_xsd(), media_type="text/xml; charset=utf-8")
+
+
+@router.get("/Service.asmx", include_in_schema=False)
+def service_get(request: Request) -> Response:
+    if "wsdl" in {k.lower() for k in request.query_params}:
+        return wsdl(request)
+    return Response("POST SOAP envelopes here.", media_type="text/plain")
+
+
+@router.post("/Service.asmx", include_in_schema=False)
+async def service(request: Request) -> Response:
+    state = request.app.state
+    actor = base_url(request) + "/Service.asmx"
+    version = "1.1"
+    try:
+        raw = await read_limited(request, state.settings.max_request_bytes)
+        soap = parse_request(
+            raw, request.headers.get("soapaction"), request.headers.get("content-type")
+        )
+        version = soap.version
+        principal = authenticate(state, soap)
+        payload = dispatch(state, soap, principal)
+        return _xml(response_envelope(version, soap.operation, payload, soap.message_id), version)
+    except SoapFault as fault:
+        return _xml(fault_envelope(version, fault, actor), version, 500)
+    except DecodeError as exc:
+        message = (
+            "Server was unable to read request. ---> There is an error in the XML document. ---> "
+            + str(exc)
+        )
+        return _xml(fault_envelope(version, SoapFault("Client", message), actor), version, 500)
+    except Exception:
+        log.exception("unexpected error in SOAP request")
+        fault = SoapFault("Server", "An unexpected error occurred. It has been logged.", 2)
+        return _xml(fault_envelope(version, fault, actor), version, 500)
+
+
+class TooLarge(SoapFault):
+    def __init__(self, limit: int) -> None:
+        super().__init__("Client", f"The request is larger than the limit of {limit} bytes.")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def authenticate(state: Any, soap: SoapRequest) -> Principal:
+    """The caller, from a token header or a WS-Security UsernameToken."""
+    creds = soap.credentials
+    try:
+        if creds.token:
+            return state.accounts.resolve_token(creds.token)
+        if creds.username and creds.username != "*":
+            return state.accounts.authenticate_user(creds.username, creds.password or "")
+    except TokenExpired:
+        raise SoapFault("Client", "Token Expired") from None
+    except AuthError:
+        raise SoapFault("Security", "Login failed") from None
+    raise SoapFault("Security", "Login failed")
+
+
+def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Element:
+    """Decode the body, run the operation, encode its response."""
+    operation = OPERATIONS.get(soap.operation)
+    handler = HANDLERS.get(soap.operation)
+    if operation is None or handler is None:
+        raise SoapFault("Client", f"The operation {soap.operation} is not supported.", 2)
+    if etree.QName(soap.body).localname.lower() != operation.request.lower():
+        raise SoapFault(
+            "Client",
+            f"The body element {etree.QName(soap.body).localname} does not match the "
+            f"SOAPAction {soap.operation}.",
+        )
+    request = decode(soap.body, operation.request)
+    ctx = operations.Context(state.engine, principal, state.wake_workers)
+    try:
+        response = handler(ctx, request)
+    except SendwellError as exc:
+        raise SoapFault("Client", exc.message, exc.code) from None
+    return encode(response, operation.response, operation.response)

@@ -1,0 +1,107 @@
+"""The ASGI application: SOAP partner API, OAuth, REST routes, and in-process workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.utils import formatdate
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sendwell import __version__
+from sendwell.api.rest import auth, captured
+from sendwell.api.rest.errors import (
+    DOCS,
+    OAuthError,
+    RestError,
+    oauth_error_handler,
+    rest_error_handler,
+)
+from sendwell.api.soap import views as soap_views
+from sendwell.config import Settings
+from sendwell.engine.worker import WorkerPool
+from sendwell.services.accounts import Accounts
+from sendwell.store.db import make_engine, upgrade
+
+log = logging.getLogger("sendwell")
+
+# Paths clients spell in more than one case (FuelSDK posts to /service.asmx).
+CASE_INSENSITIVE = {
+    p.lower(): p for p in ("/Service.asmx", "/etframework.wsdl", "/ETFrameworkFault.xsd")
+}
+
+
+class CaseInsensitivePaths:
+    """Route ``/service.asmx``, ``/ETFramework.wsdl`` … to their canonical spelling."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            canonical = CASE_INSENSITIVE.get(scope["path"].lower())
+            if canonical and canonical != scope["path"]:
+                scope = {**scope, "path": canonical, "raw_path": canonical.encode()}
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, start_workers: bool = True) -> FastAPI:
+    """Build the application; the database is migrated and workers start with it."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    workers = WorkerPool(engine, settings) if start_workers else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if workers:
+            workers.start()
+        yield
+        if workers:
+            workers.stop()
+
+    app = FastAPI(
+        title="Sendwell",
+        version=__version__,
+        description="Self-hosted email send engine speaking Marketing Cloud's send APIs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.accounts = Accounts(engine, settings.token_ttl_seconds)
+    app.state.workers = workers
+    app.state.wake_workers = workers.wake if workers else (lambda: None)
+    app.state.started_http_date = formatdate(usegmt=True)
+    app.add_exception_handler(RestError, rest_error_handler)
+    app.add_exception_handler(OAuthError, oauth_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(soap_views.router)
+    app.include_router(auth.router)
+    app.include_router(captured.router)
+    app.add_middleware(CaseInsensitivePaths)
+    return app
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+    )
+    return JSONResponse(
+        {"message": f"Invalid request: {problems}", "errorcode": 10001, "documentation": DOCS},
+        status_code=400,
+    )
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {"message": "An unexpected error occurred. It has been logged.", "errorcode": 0,
+         "documentation": DOCS},
+        status_code=500,
+    )  # fmt: skip

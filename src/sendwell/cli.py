@@ -1,0 +1,205 @@
+"""``sendwell``: serve the APIs, run workers, manage accounts, look at captured mail."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import replace
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sendwell.config import Settings
+from sendwell.domain.errors import SendwellError
+from sendwell.store.db import make_engine, upgrade
+
+app = typer.Typer(help="Sendwell: a self-hosted email send engine.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts (MIDs) and business units.", no_args_is_help=True)
+user_app = typer.Typer(help="API users (SOAP UsernameToken).", no_args_is_help=True)
+package_app = typer.Typer(
+    help="Installed packages (OAuth client credentials).", no_args_is_help=True
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+app.add_typer(user_app, name="user")
+app.add_typer(package_app, name="package")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(exc: SendwellError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    demo: bool = typer.Option(False, help="Create the demo account and data, print credentials."),
+    workers: int = typer.Option(None, help="In-process send workers (default from settings)."),
+) -> None:
+    """Run the SOAP and REST APIs with in-process send workers."""
+    import uvicorn
+
+    from sendwell.app import create_app
+
+    _logging()
+    settings = _settings()
+    if workers is not None:
+        settings = replace(settings, workers=workers)
+    application = create_app(settings)
+    base = settings.public_url or f"http://{host}:{port}"
+    if demo:
+        from sendwell.services.demo import ensure_demo
+
+        creds = ensure_demo(application.state.engine, settings)
+        _print_demo(base, creds)
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def _print_demo(base: str, creds) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="Sendwell is ready (demo account)", show_header=False)
+    rows = [
+        ("SOAP endpoint", f"{base}/Service.asmx"),
+        ("WSDL", f"{base}/etframework.wsdl"),
+        ("Auth URL (v2)", f"{base}/v2/token"),
+        ("Auth URL (legacy)", f"{base}/v1/requestToken"),
+        ("REST base", f"{base}/"),
+        ("API docs", f"{base}/docs"),
+        ("Account (MID)", str(creds.mid)),
+        ("API username", creds.username),
+        ("API password", creds.password),
+        ("Client ID", creds.client_id),
+        ("Client secret", creds.client_secret),
+        ("Send definition", "CustomerKey Definition_Key"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+@app.command()
+def worker() -> None:
+    """Run one send worker process (audience builds and deliveries) until interrupted."""
+    from sendwell.engine.worker import run_worker_process
+
+    _logging()
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    run_worker_process(engine, settings)
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo account and data (or reset its credentials) without serving."""
+    from sendwell.services.demo import ensure_demo
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    _print_demo(settings.public_url or "http://127.0.0.1:8080", ensure_demo(engine, settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply schema migrations."""
+    upgrade(make_engine(_settings().database_url))
+    console.print("database is up to date")
+
+
+@account_app.command("create")
+def account_create(
+    mid: int, name: str, parent: int = typer.Option(None, help="Parent account for a child unit.")
+) -> None:
+    """Create an account, or a child business unit with --parent."""
+    from sendwell.services.accounts import Accounts
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    try:
+        Accounts(engine).create_account(mid, name, parent)
+    except SendwellError as exc:
+        _fail(exc)
+    console.print(f"account {mid} created")
+
+
+@user_app.command("create")
+def user_create(
+    mid: int,
+    username: str,
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    unit: list[int] = typer.Option([], help="Child business unit the user may act for."),
+) -> None:
+    """Create an API user (password stored hashed)."""
+    from sendwell.services.accounts import Accounts
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    try:
+        Accounts(engine).create_user(mid, username, password, unit)
+    except SendwellError as exc:
+        _fail(exc)
+    console.print(f"user {username} created in account {mid}")
+
+
+@package_app.command("create")
+def package_create(
+    mid: int,
+    name: str,
+    unit: list[int] = typer.Option([], help="Child business unit the package may act for."),
+) -> None:
+    """Create an installed package; its client secret is shown once, then stored hashed."""
+    from sendwell.services.accounts import Accounts
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    try:
+        client_id, secret = Accounts(engine).create_package(mid, name, units=unit)
+    except SendwellError as exc:
+        _fail(exc)
+    console.print(f"client id:     {client_id}\nclient secret: {secret}  (shown once)")
+
+
+@app.command()
+def captured(
+    mid: int = typer.Option(..., help="Account whose captured mail to list."),
+    job: int = typer.Option(None, help="Only this JobID."),
+    limit: int = typer.Option(20, help="How many, newest first."),
+    show: int = typer.Option(None, help="Print this captured message in full."),
+) -> None:
+    """List (or show) messages kept by the capture:// transport."""
+    from sendwell.services.captured import get_captured, list_captured
+
+    engine = make_engine(_settings().database_url)
+    if show is not None:
+        try:
+            _, data = get_captured(engine, mid, show)
+        except SendwellError as exc:
+            _fail(exc)
+        sys.stdout.write(data.decode("utf-8", "replace"))
+        return
+    total, items = list_captured(engine, mid, job, None, 0, limit)
+    table = Table(title=f"{total} captured messages")
+    for column in ("ID", "Job", "To", "Subject", "When"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item.id), str(item.job_id or ""), item.rcpt_to, item.subject,
+            item.created_at.isoformat(timespec="seconds"),
+        )  # fmt: skip
+    console.print(table)

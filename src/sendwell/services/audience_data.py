@@ -1,0 +1,320 @@
+"""Subscribers (with list memberships) and data extension rows: the data audiences come from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from sendwell.domain.errors import Duplicate, Invalid, NotFound
+from sendwell.domain.filters import Filter
+from sendwell.services.catalog import Unsupported, find_ref, page
+from sendwell.services.rules import de_fields, email_field, sendable_key_field, valid_email
+from sendwell.store.tables import de_rows, list_members, objects, subscribers
+
+SUBSCRIBER_STATUSES = ("Active", "Bounced", "Held", "Unsubscribed", "Deleted")
+
+
+def pairs(value: Any) -> list[tuple[str, Any]]:
+    """(Name, Value) pairs from ``Properties/Property``, ``Keys/Key`` or ``Attributes`` forms."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        inner = next((v for k, v in value.items() if not k.startswith("__")), [])
+        value = inner if isinstance(inner, list) else [inner]
+    return [(p.get("Name"), p.get("Value")) for p in value if isinstance(p, Mapping)]
+
+
+class SubscriberKind(Unsupported):
+    type_name = "Subscriber"
+
+    def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        email = obj.get("EmailAddress")
+        if not valid_email(email):
+            raise Invalid(f"The EmailAddress {email!r} is not valid.", 180008)
+        key = obj.get("SubscriberKey") or email
+        if self._row(conn, mid, key) is not None:
+            raise Duplicate(f"The subscriber with key {key!r} already exists.", 12014)
+        status = obj.get("Status") or "Active"
+        sid = conn.execute(
+            insert(subscribers).values(
+                mid=mid,
+                subscriber_key=key,
+                email=email,
+                status=_status(status),
+                attributes=dict(pairs(obj.get("Attributes"))),
+                created_at=datetime.utcnow(),
+            )
+        ).inserted_primary_key[0]
+        self._set_lists(conn, mid, sid, obj.get("Lists"))
+        return self._to_api(conn, self._row(conn, mid, key))
+
+    def update(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        key = obj.get("SubscriberKey") or obj.get("EmailAddress")
+        row = self._row(conn, mid, key) if key else None
+        if row is None:
+            raise NotFound(f"The subscriber {key!r} was not found.", 3)
+        values: dict[str, Any] = {}
+        if obj.get("EmailAddress"):
+            if not valid_email(obj["EmailAddress"]):
+                raise Invalid(f"The EmailAddress {obj['EmailAddress']!r} is not valid.", 180008)
+            values["email"] = obj["EmailAddress"]
+        if obj.get("Status"):
+            values["status"] = _status(obj["Status"])
+            if values["status"] == "Unsubscribed":
+                values["unsubscribed_at"] = datetime.utcnow()
+        if obj.get("Attributes"):
+            values["attributes"] = {**row.attributes, **dict(pairs(obj["Attributes"]))}
+        if values:
+            conn.execute(update(subscribers).where(subscribers.c.id == row.id).values(**values))
+        self._set_lists(conn, mid, row.id, obj.get("Lists"))
+        return self._to_api(conn, self._row(conn, mid, row.subscriber_key))
+
+    def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        key = obj.get("SubscriberKey") or obj.get("EmailAddress")
+        row = self._row(conn, mid, key) if key else None
+        if row is None:
+            raise NotFound(f"The subscriber {key!r} was not found.", 3)
+        conn.execute(delete(list_members).where(list_members.c.subscriber_id == row.id))
+        conn.execute(delete(subscribers).where(subscribers.c.id == row.id))
+        return {"__type__": "Subscriber", "SubscriberKey": row.subscriber_key}
+
+    def retrieve(
+        self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        rows = conn.execute(
+            select(subscribers).where(subscribers.c.mid == mid).order_by(subscribers.c.id)
+        )
+        return page((self._to_api(conn, r, lists=False) for r in rows), tree, offset, limit)
+
+    @staticmethod
+    def _row(conn: Connection, mid: int, key: str) -> Any:
+        return conn.execute(
+            select(subscribers).where(subscribers.c.mid == mid, subscribers.c.subscriber_key == key)
+        ).first()
+
+    @staticmethod
+    def _set_lists(conn: Connection, mid: int, sid: int, lists: Any) -> None:
+        for item in lists or []:
+            ref = {"ID": item.get("ID")} if item.get("ID") else item.get("List") or item
+            row = find_ref(conn, mid, "List", ref)
+            if row is None:
+                raise Invalid(f"List {item.get('ID')!r} was not found.", 42007)
+            status = _status(item.get("Status") or "Active")
+            key = (list_members.c.list_id == row.id) & (list_members.c.subscriber_id == sid)
+            if conn.execute(select(list_members.c.list_id).where(key)).first():
+                conn.execute(update(list_members).where(key).values(status=status))
+            else:
+                conn.execute(
+                    insert(list_members).values(
+                        list_id=row.id,
+                        subscriber_id=sid,
+                        status=status,
+                        created_at=datetime.utcnow(),
+                    )
+                )
+
+    @staticmethod
+    def _to_api(conn: Connection, row: Any, lists: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "__type__": "Subscriber",
+            "Client": {"ID": row.mid},
+            "CreatedDate": row.created_at,
+            "ID": row.id,
+            "EmailAddress": row.email,
+            "SubscriberKey": row.subscriber_key,
+            "Status": row.status,
+            "UnsubscribedDate": row.unsubscribed_at,
+            "Attributes": [{"Name": k, "Value": str(v)} for k, v in row.attributes.items()],
+        }
+        if lists:
+            members = conn.execute(
+                select(list_members.c.list_id, list_members.c.status).where(
+                    list_members.c.subscriber_id == row.id
+                )
+            )
+            out["Lists"] = [{"ID": m.list_id, "Status": m.status} for m in members]
+        return out
+
+
+def _status(value: str) -> str:
+    for status in SUBSCRIBER_STATUSES:
+        if status.lower() == str(value).lower():
+            return status
+    raise Invalid(f"Subscriber Status {value!r} is not valid.", 2)
+
+
+class DataExtensionObjectKind(Unsupported):
+    """Rows of a data extension, named by the DE's CustomerKey or Name."""
+
+    type_name = "DataExtensionObject"
+
+    def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        de = self._de(conn, mid, obj)
+        data = _row_values(de.props, pairs(obj.get("Properties")), partial=False)
+        key = _row_key(de.props, data)
+        if (
+            key is not None
+            and conn.execute(
+                select(de_rows.c.id).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+            ).first()
+        ):
+            raise Duplicate("Violation of PRIMARY KEY constraint: the row already exists.", 310007)
+        insert_rows(conn, de, [data])
+        return _row_to_api(de, data)
+
+    def update(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        de = self._de(conn, mid, obj)
+        given = pairs(obj.get("Properties")) + pairs(obj.get("Keys"))
+        data = _row_values(de.props, given, partial=True)
+        key = _row_key(de.props, data)
+        if key is None:
+            raise Invalid("Updating a row needs the data extension's primary key fields.", 310007)
+        existing = conn.execute(
+            select(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+        ).first()
+        if existing is None:  # Marketing Cloud's Update with UpdateAdd semantics: upsert
+            full = _row_values(de.props, list(data.items()), partial=False)
+            insert_rows(conn, de, [full])
+            return _row_to_api(de, full)
+        merged = {**existing.data, **data}
+        conn.execute(
+            update(de_rows)
+            .where(de_rows.c.id == existing.id)
+            .values(data=merged, **_sendable_columns(de.props, merged))
+        )
+        return _row_to_api(de, merged)
+
+    def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
+        de = self._de(conn, mid, obj)
+        data = _row_values(de.props, pairs(obj.get("Keys")), partial=True)
+        key = _row_key(de.props, data)
+        if key is None:
+            raise Invalid("Deleting a row needs the data extension's primary key fields.", 310007)
+        deleted = conn.execute(
+            delete(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+        ).rowcount
+        if not deleted:
+            raise NotFound("No row with that key exists.", 310002)
+        return {"__type__": "DataExtensionObject", "CustomerKey": de.customer_key}
+
+    def retrieve_rows(
+        self, conn: Connection, mid: int, de_name: str, tree: Filter | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        de = self._de(conn, mid, {"Name": de_name})
+        rows = conn.execute(
+            select(de_rows.c.data).where(de_rows.c.de_id == de.id).order_by(de_rows.c.id)
+        )
+        found, more = page((r.data for r in rows), tree, offset, limit)
+        return [_row_to_api(de, data) for data in found], more
+
+    @staticmethod
+    def _de(conn: Connection, mid: int, obj: Mapping[str, Any]) -> Any:
+        ref = {k: obj.get(k) for k in ("CustomerKey", "Name", "ObjectID") if obj.get(k)}
+        row = find_ref(conn, mid, "DataExtension", ref) if ref else None
+        if row is None and obj.get("Name"):
+            row = conn.execute(
+                select(objects).where(
+                    objects.c.mid == mid,
+                    objects.c.type == "DataExtension",
+                    func.lower(objects.c.name) == str(obj["Name"]).lower(),
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"Data extension {ref or '(none named)'} was not found.", 310001)
+        return row
+
+
+def insert_rows(conn: Connection, de: Any, rows: Iterable[dict[str, str]]) -> int:
+    """Insert already-validated rows of a data extension in one statement."""
+    values = [
+        {
+            "de_id": de.id,
+            "row_key": _row_key(de.props, data),
+            "data": data,
+            **_sendable_columns(de.props, data),
+        }
+        for data in rows
+    ]
+    if values:
+        conn.execute(insert(de_rows), values)
+    return len(values)
+
+
+def validate_row(de_props: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, str]:
+    """Check a full row against the DE's fields; returns it with canonical field names."""
+    return _row_values(de_props, list(given.items()), partial=False)
+
+
+def _row_values(
+    de_props: Mapping[str, Any], given: list[tuple[str, Any]], partial: bool
+) -> dict[str, str]:
+    fields = {f["Name"].lower(): f for f in de_fields(de_props)}
+    data: dict[str, str] = {}
+    for name, value in given:
+        field = fields.get(str(name).lower())
+        if field is None:
+            raise Invalid(f"The data extension has no field named {name!r}.", 310007)
+        data[field["Name"]] = _field_value(field, value)
+    if not partial:
+        missing = [
+            f["Name"] for f in fields.values() if f.get("IsRequired") and not data.get(f["Name"])
+        ]
+        if missing:
+            raise Invalid(f"Required fields are missing: {', '.join(missing)}.", 310007)
+    return data
+
+
+def _field_value(field: Mapping[str, Any], value: Any) -> str:
+    text = "" if value is None else str(value)
+    kind = field.get("FieldType", "Text")
+    if text == "":
+        return text
+    if kind == "EmailAddress" and not valid_email(text):
+        raise Invalid(f"{text!r} is not a valid email address for {field['Name']}.", 310007)
+    if kind in ("Number", "Decimal"):
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            raise Invalid(f"{text!r} is not a number for {field['Name']}.", 310007) from None
+    if kind == "Boolean":
+        lowered = text.lower()
+        if lowered not in ("true", "false", "1", "0"):
+            raise Invalid(f"{text!r} is not a boolean for {field['Name']}.", 310007)
+        text = "true" if lowered in ("true", "1") else "false"
+    if kind == "Date":
+        try:
+            text = datetime.fromisoformat(text.replace("Z", "")).isoformat(sep=" ")
+        except ValueError:
+            raise Invalid(f"{text!r} is not a date for {field['Name']}.", 310007) from None
+    max_length = field.get("MaxLength")
+    if max_length and kind == "Text" and len(text) > int(max_length):
+        raise Invalid(f"The value for {field['Name']} is longer than {max_length}.", 310007)
+    return text
+
+
+def _row_key(de_props: Mapping[str, Any], data: Mapping[str, str]) -> str | None:
+    keys = [f["Name"] for f in de_fields(de_props) if f.get("IsPrimaryKey")]
+    if not keys or any(not data.get(k) for k in keys):
+        return None
+    return "\x1f".join(data[k].lower() for k in keys)
+
+
+def _sendable_columns(de_props: Mapping[str, Any], data: Mapping[str, str]) -> dict[str, Any]:
+    email_name = email_field(de_props)
+    key_name = sendable_key_field(de_props)
+    email = data.get(email_name) if email_name else None
+    key = data.get(key_name) if key_name else None
+    return {"email": email or None, "subscriber_key": key or email or None}
+
+
+def _row_to_api(de: Any, data: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "__type__": "DataExtensionObject",
+        "CustomerKey": de.customer_key,
+        "Name": de.name,
+        "Properties": {"Property": [{"Name": k, "Value": v} for k, v in data.items()]},
+    }

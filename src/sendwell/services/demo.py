@@ -1,0 +1,159 @@
+"""Demo account and data for the local stand-in (``sendwell serve --demo``).
+
+Creates MID 100001 with a child business unit, an API user and an installed package, and the
+objects of a realistic send: an email with personalization, sender and delivery profiles, send
+classifications, a sendable data extension of 1,000 subscribers, a filter over it, an exclusion
+data extension, and the email send definition ``Definition_Key``.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, update
+
+from sendwell.config import Settings
+from sendwell.domain.secrets import hash_password, hash_token
+from sendwell.services.accounts import Accounts
+from sendwell.services.audience_data import insert_rows, validate_row
+from sendwell.services.catalog import find_ref
+from sendwell.services.registry import KINDS
+from sendwell.store.tables import api_users, packages
+
+DEMO_MID = 100001
+DEMO_CHILD_MID = 100002
+CITIES = ("Berlin", "Paris", "Lisbon", "Oslo", "Madrid", "Vienna", "Prague", "Dublin")
+FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Linus", "Anita")
+LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson")
+
+HTML = """<html><body>
+<h1>Hello %%FirstName%%!</h1>
+<p>Your points balance in %%City%% is <b>%%Points%%</b>.</p>
+<p>This message was sent to %%emailaddr%% (subscriber %%_subscriberkey%%, job %%jobid%%).</p>
+</body></html>"""
+TEXT = """Hello %%FirstName%%!
+
+Your points balance in %%City%% is %%Points%%.
+
+This message was sent to %%emailaddr%% (subscriber %%_subscriberkey%%, job %%jobid%%).
+"""
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    mid: int
+    username: str
+    password: str
+    client_id: str
+    client_secret: str
+
+
+def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> DemoCredentials:
+    """Create the demo account and data once; (re)set its credentials every time."""
+    creds = DemoCredentials(
+        DEMO_MID,
+        settings.demo_username or "demo_api_user",
+        settings.demo_password or secrets.token_urlsafe(12),
+        settings.demo_client_id or "demo" + secrets.token_hex(10),
+        settings.demo_client_secret or secrets.token_urlsafe(18),
+    )
+    accounts = Accounts(engine)
+    if not accounts.account_exists(DEMO_MID):
+        accounts.create_account(DEMO_MID, "Sendwell Demo")
+        accounts.create_account(DEMO_CHILD_MID, "Sendwell Demo Child Unit", DEMO_MID)
+        accounts.create_user(DEMO_MID, creds.username, creds.password, [DEMO_CHILD_MID])
+        accounts.create_package(
+            DEMO_MID, "Demo package", creds.client_id, creds.client_secret, [DEMO_CHILD_MID]
+        )
+        load_demo_objects(engine, DEMO_MID, subscribers)
+        return creds
+    with engine.begin() as conn:
+        conn.execute(
+            update(api_users)
+            .where(api_users.c.mid == DEMO_MID)
+            .values(username=creds.username, password_hash=hash_password(creds.password))
+        )
+        conn.execute(
+            update(packages)
+            .where(packages.c.mid == DEMO_MID)
+            .values(client_id=creds.client_id, secret_hash=hash_token(creds.client_secret))
+        )
+    return creds
+
+
+def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None:
+    """The objects of the demo send, created through the same kinds the APIs use."""
+    with engine.begin() as conn:
+
+        def create(type_name: str, **props: object) -> dict:
+            return KINDS[type_name].create(conn, mid, {"__type__": type_name, **props})
+
+        create("SenderProfile", CustomerKey="Default", Name="Default",
+               FromName="Sendwell Demo", FromAddress="news@sendwell.local")  # fmt: skip
+        create("DeliveryProfile", CustomerKey="Default", Name="Default")
+        for key, kind in (
+            ("Default Commercial", "Marketing"),
+            ("Default Transactional", "Operational"),
+        ):
+            create("SendClassification", CustomerKey=key, Name=key, SendClassificationType=kind,
+                   SenderProfile={"CustomerKey": "Default"},
+                   DeliveryProfile={"CustomerKey": "Default"})  # fmt: skip
+        email = create("Email", CustomerKey="demo_newsletter", Name="Demo Newsletter",
+                       Subject="%%FirstName%%, your points in %%City%%",
+                       HTMLBody=HTML, TextBody=TEXT)  # fmt: skip
+        fields = [
+            {"Name": "SubscriberKey", "FieldType": "Text", "IsPrimaryKey": True, "MaxLength": 254},
+            {"Name": "EmailAddress", "FieldType": "EmailAddress", "IsRequired": True},
+            {"Name": "FirstName", "FieldType": "Text"},
+            {"Name": "LastName", "FieldType": "Text"},
+            {"Name": "City", "FieldType": "Text"},
+            {"Name": "Points", "FieldType": "Number"},
+        ]
+        sendable = {
+            "IsSendable": True,
+            "SendableDataExtensionField": {"Name": "SubscriberKey"},
+            "SendableSubscriberField": {"Name": "Subscriber Key"},
+        }
+        create("DataExtension", CustomerKey="DemoSubscribers", Name="Demo Subscribers",
+               Fields={"Field": fields}, **sendable)  # fmt: skip
+        create("DataExtension", CustomerKey="DemoExclusions", Name="Demo Exclusions",
+               Fields={"Field": fields[:2]}, **sendable)  # fmt: skip
+        de = find_ref(conn, mid, "DataExtension", {"CustomerKey": "DemoSubscribers"})
+        excl = find_ref(conn, mid, "DataExtension", {"CustomerKey": "DemoExclusions"})
+        rng = random.Random(42)
+        rows = [
+            validate_row(
+                de.props,
+                {
+                    "SubscriberKey": f"demo-{i:05d}",
+                    "EmailAddress": f"subscriber{i:05d}@example.test",
+                    "FirstName": rng.choice(FIRST),
+                    "LastName": rng.choice(LAST),
+                    "City": CITIES[i % len(CITIES)],
+                    "Points": str(rng.randint(0, 5000)),
+                },
+            )
+            for i in range(1, subscribers + 1)
+        ]
+        insert_rows(conn, de, rows)
+        insert_rows(conn, excl, [
+            validate_row(excl.props, {"SubscriberKey": f"demo-{i:05d}",
+                                      "EmailAddress": f"subscriber{i:05d}@example.test"})
+            for i in range(1, min(subscribers, 10) + 1)
+        ])  # fmt: skip
+        create("FilterDefinition", CustomerKey="DemoBerlin", Name="Demo subscribers in Berlin",
+               DataSource={"__type__": "DataExtension", "CustomerKey": "DemoSubscribers"},
+               DataFilter={"__type__": "SimpleFilterPart", "Property": "City",
+                           "SimpleOperator": "equals", "Value": ["Berlin"]})  # fmt: skip
+        create("EmailSendDefinition", CustomerKey="Definition_Key", Name="Definition_Name",
+               Description="Demo send: the demo data extension minus the exclusion list",
+               Email={"ID": email["ID"]}, SendClassification={"CustomerKey": "Default Commercial"},
+               IsSendLogging=True, DeduplicateByEmail=True,
+               SendDefinitionList=[
+                   {"SendDefinitionListType": "SourceList", "DataSourceTypeID": "CustomObject",
+                    "CustomObjectID": de.object_id},
+                   {"SendDefinitionListType": "ExclusionList", "DataSourceTypeID": "CustomObject",
+                    "CustomObjectID": excl.object_id},
+               ])  # fmt: skip

@@ -1,0 +1,65 @@
+"""Every partner API object type Sendwell handles, and the kind that handles it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from sendwell.domain.filters import Filter
+from sendwell.services import rules
+from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
+from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
+from sendwell.services.sends import SendKind, SentEventKind
+from sendwell.store.tables import accounts
+
+
+class BusinessUnitKind(Unsupported):
+    """The caller's account and its child business units (read-only)."""
+
+    type_name = "BusinessUnit"
+
+    def retrieve(
+        self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        rows = conn.execute(
+            select(accounts)
+            .where(or_(accounts.c.mid == mid, accounts.c.parent_mid == mid))
+            .order_by(accounts.c.mid)
+        )
+        units = (
+            {
+                "__type__": "BusinessUnit",
+                "Client": {"ID": r.mid, "EnterpriseID": r.parent_mid or r.mid},
+                "ID": r.mid,
+                "CreatedDate": r.created_at,
+                "AccountType": "BUSINESS_UNIT" if r.parent_mid else "ENTERPRISE_2",
+                "ParentID": r.parent_mid or 0,
+                "Name": r.name,
+                "IsActive": 1,
+            }
+            for r in rows
+        )
+        return page(units, tree, offset, limit)
+
+
+DATA_EXTENSION_OBJECT = DataExtensionObjectKind()
+
+KINDS: dict[str, Kind] = {
+    kind.type_name: kind
+    for kind in (
+        CatalogKind("Email", rules.normalise_email),
+        CatalogKind("SenderProfile", rules.normalise_sender_profile),
+        CatalogKind("DeliveryProfile", rules.normalise_named),
+        CatalogKind("SendClassification", rules.normalise_classification),
+        CatalogKind("List", rules.normalise_list, name_field="ListName"),
+        CatalogKind("DataExtension", rules.normalise_data_extension),
+        CatalogKind("FilterDefinition", rules.normalise_filter_definition),
+        CatalogKind("EmailSendDefinition", rules.normalise_send_definition),
+        SubscriberKind(),
+        DATA_EXTENSION_OBJECT,
+        SendKind(),
+        SentEventKind(),
+        BusinessUnitKind(),
+    )
+}

@@ -1,0 +1,178 @@
+"""The recipient ledger and its chunks: who gets what, who has been sent, who is left.
+
+Workers claim a chunk with a lease, deliver its pending recipients and record each outcome in
+the same transaction that marks the chunk done. A worker that dies leaves its lease to lapse;
+the chunk is then claimed again and only recipients still pending are delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+
+from sendwell.store.tables import chunks, recipients, send_jobs
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: int
+    chunk_no: int
+    first_seq: int
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientOutcome:
+    seq: int
+    status: str  # sent | failed | deferred
+    code: int
+    reply: str
+    message_id: str | None
+
+
+def create_chunks(conn: Connection, job_id: int, total: int, size: int) -> int:
+    rows = [
+        {
+            "job_id": job_id,
+            "chunk_no": n,
+            "first_seq": first,
+            "last_seq": min(first + size - 1, total),
+        }
+        for n, first in enumerate(range(1, total + 1, size))
+    ]
+    if rows:
+        conn.execute(insert(chunks), [{**r, "state": "pending"} for r in rows])
+    return len(rows)
+
+
+def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
+    """Take the next deliverable chunk (pending, or claimed with a lapsed lease)."""
+    now = datetime.utcnow()
+    with engine.begin() as conn:
+        candidates = conn.execute(
+            select(
+                chunks.c.job_id,
+                chunks.c.chunk_no,
+                chunks.c.first_seq,
+                chunks.c.last_seq,
+                chunks.c.state,
+            )
+            .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
+            .where(
+                send_jobs.c.status == "Sending",
+                send_jobs.c.phase == "delivering",
+                or_(
+                    chunks.c.state == "pending",
+                    (chunks.c.state == "claimed") & (chunks.c.lease_until < now),
+                ),
+            )
+            .order_by(chunks.c.job_id, chunks.c.chunk_no)
+            .limit(8)
+        ).all()
+        for c in candidates:
+            taken = conn.execute(
+                update(chunks)
+                .where(
+                    chunks.c.job_id == c.job_id,
+                    chunks.c.chunk_no == c.chunk_no,
+                    chunks.c.state == c.state,
+                    or_(chunks.c.state == "pending", chunks.c.lease_until < now),
+                )
+                .values(
+                    state="claimed", owner=owner, lease_until=now + timedelta(seconds=lease_seconds)
+                )
+            ).rowcount
+            if taken == 1:
+                return Claim(c.job_id, c.chunk_no, c.first_seq, c.last_seq)
+    return None
+
+
+def pending_recipients(conn: Connection, claim: Claim) -> Sequence[Any]:
+    return conn.execute(
+        select(
+            recipients.c.seq,
+            recipients.c.subscriber_key,
+            recipients.c.email,
+            recipients.c.attributes,
+        )
+        .where(
+            recipients.c.job_id == claim.job_id,
+            recipients.c.seq.between(claim.first_seq, claim.last_seq),
+            recipients.c.status == "pending",
+        )
+        .order_by(recipients.c.seq)
+    ).all()
+
+
+_record = (
+    update(recipients)
+    .where(recipients.c.job_id == bindparam("b_job"), recipients.c.seq == bindparam("b_seq"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=recipients.c.attempts + 1,
+        smtp_code=bindparam("b_code"),
+        smtp_reply=bindparam("b_reply"),
+        message_id=bindparam("b_mid"),
+        sent_at=bindparam("b_at"),
+    )
+)
+
+
+def record_outcomes(
+    conn: Connection, claim: Claim, outcomes: Iterable[RecipientOutcome], owner: str
+) -> dict[str, int]:
+    """Write each recipient's outcome, bump the job's counters and close the chunk."""
+    now = datetime.utcnow()
+    params = [
+        {
+            "b_job": claim.job_id,
+            "b_seq": o.seq,
+            "b_status": o.status,
+            "b_code": o.code,
+            "b_reply": o.reply[:1000],
+            "b_mid": o.message_id,
+            "b_at": now if o.status == "sent" else None,
+        }
+        for o in outcomes
+    ]
+    tally = {"sent": 0, "failed": 0, "deferred": 0}
+    for p in params:
+        tally[p["b_status"]] += 1
+    if params:
+        conn.execute(_record, params)
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == claim.job_id)
+        .values(
+            sent=send_jobs.c.sent + tally["sent"],
+            errored=send_jobs.c.errored + tally["failed"],
+            deferred=send_jobs.c.deferred + tally["deferred"],
+            modified_at=now,
+        )
+    )
+    conn.execute(
+        update(chunks)
+        .where(chunks.c.job_id == claim.job_id, chunks.c.chunk_no == claim.chunk_no)
+        .values(state="done", lease_until=None)
+    )
+    return tally
+
+
+def finish_if_done(conn: Connection, job_id: int) -> bool:
+    """Mark the job Complete once no chunk is left; True if it did."""
+    left = conn.execute(
+        select(func.count()).where(chunks.c.job_id == job_id, chunks.c.state != "done")
+    ).scalar_one()
+    if left:
+        return False
+    now = datetime.utcnow()
+    done = conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job_id, send_jobs.c.status == "Sending")
+        .values(status="Complete", phase="done", completed_at=now, modified_at=now)
+    ).rowcount
+    return bool(done)
