@@ -421,8 +421,10 @@ def test_connections_are_reused_and_reopened_when_the_server_closed_them(aiosmtp
             first = await transport.deliver(simple(10))
             second = await transport.deliver(simple(10))
             assert len(handler.sessions) == 2  # the second batch reused both
-            for server in handler.sessions:
-                server.loop.call_soon_threadsafe(server.transport.close)
+            polite, abrupt = handler.sessions
+            bye = polite.push("421 4.4.2 idle timeout")  # ClosingSMTP hangs up after it
+            asyncio.run_coroutine_threadsafe(bye, polite.loop).result(5)
+            abrupt.loop.call_soon_threadsafe(abrupt.transport.close)
             await asyncio.sleep(0.2)
             third = await transport.deliver(simple(10))
         finally:
@@ -433,6 +435,29 @@ def test_connections_are_reused_and_reopened_when_the_server_closed_them(aiosmtp
     assert {o.status for o in outcomes} == {"sent"}
     assert len(handler.messages) == 30
     assert len(handler.sessions) == 4
+
+
+def test_silent_server_times_out_and_defers():
+    async def scenario():
+        async def greet_then_stall(reader, writer):
+            writer.write(b"220 stall ESMTP\r\n")
+            await reader.readuntil(b"\r\n")
+            writer.write(b"250-stall\r\n250 PIPELINING\r\n")
+            await reader.read()  # swallow everything, answer nothing
+
+        server = await asyncio.start_server(greet_then_stall, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            started = time.monotonic()
+            outcomes = await deliver_once(f"smtp://127.0.0.1:{port}?timeout=0.3", simple(3))
+            return outcomes, time.monotonic() - started
+        finally:
+            server.close()
+
+    outcomes, elapsed = run(scenario())
+    assert {(o.status, o.code) for o in outcomes.values()} == {("deferred", 0)}
+    assert "timed out" in outcomes[0].reply
+    assert elapsed < 5
 
 
 def test_connection_refused_defers_everything():

@@ -3,7 +3,7 @@
 URL: ``smtp://[user:pass@]host[:port][?option=value...]`` or ``smtps://...`` (implicit TLS).
 
 Options: ``starttls=require|opportunistic|off`` (default opportunistic: only when offered),
-``connections=N`` (default 4), ``timeout=S`` seconds per network step (default 30),
+``connections=N`` (default 4), ``timeout=S`` seconds per round trip (default 30),
 ``helo=name`` (default the host's FQDN), ``tls_verify=on|off`` (default on).
 
 When the server offers PIPELINING (RFC 2920), each message costs one write and one read:
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import logging
 import re
 import socket
@@ -45,15 +46,17 @@ STARTTLS_MODES = ("require", "opportunistic", "off")
 _MAX_ATTEMPTS = 3  # tries per envelope within one deliver() when connections die under it
 _MAX_EMPTY_SESSIONS = 2  # a worker gives up after this many sessions in a row settle nothing
 _UNSAFE_ADDRESS = re.compile(r"[\x00-\x20<>\x7f]")  # controls, space, CR, LF, angle brackets
-_NETWORK_ERRORS = (OSError, EOFError, asyncio.LimitOverrunError, TimeoutError, ValueError)
 
 
 class SmtpReplyError(Exception):
-    """A session-level step (greeting, EHLO, STARTTLS, AUTH) got an unusable reply."""
+    """A reply the session cannot go on with (refused greeting, EHLO, AUTH; garbage)."""
 
     def __init__(self, code: int, text: str) -> None:
-        super().__init__(f"{code} {text}" if code else text)
+        super().__init__(text)
         self.code = code
+
+
+_NETWORK_ERRORS = (OSError, EOFError, asyncio.LimitOverrunError, TimeoutError, SmtpReplyError)
 
 
 class _ServerClosing(Exception):
@@ -74,11 +77,39 @@ def content_parts(data: bytes) -> tuple[bytes, bytes, bytes]:
     """Message content for the DATA phase: CRLF line ends, dot-stuffed, with the final "."."""
     if data.count(b"\n") != data.count(b"\r\n"):  # bare LF somewhere
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    if b"\n." in data:
-        data = data.replace(b"\n.", b"\n..")
+    data = data.replace(b"\n.", b"\n..")  # one scan; the same object back when no match
     head = b"." if data[:1] == b"." else b""
     tail = b".\r\n" if not data or data[-2:] == b"\r\n" else b"\r\n.\r\n"
     return head, data, tail
+
+
+class _RoundTimer:
+    """asyncio.timeout(t) renewed each round, at the cost of one timer per t, not per round."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    async def __aenter__(self) -> _RoundTimer:
+        self.loop = asyncio.get_running_loop()
+        self.guard = asyncio.timeout(None)
+        await self.guard.__aenter__()
+        self.mark = self.loop.time()
+        self.handle = self.loop.call_at(self.mark + self.timeout, self._check)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> bool | None:
+        self.handle.cancel()
+        return await self.guard.__aexit__(*exc_info)  # type: ignore[arg-type]
+
+    def renew(self) -> None:
+        self.mark = self.loop.time()
+
+    def _check(self) -> None:
+        due = self.mark + self.timeout
+        if self.loop.time() >= due:
+            self.guard.reschedule(due)  # in the past: the guard expires now
+        else:
+            self.handle = self.loop.call_at(due, self._check)
 
 
 class _Batch:
@@ -131,6 +162,7 @@ class _Session:
         self.loop = asyncio.get_running_loop()
         self.ext: dict[str, str] = {}
         self.dead = False
+        self.reused = False  # came from the idle pool: the server may have hung up meanwhile
 
     async def reply(self) -> tuple[int, bytes]:
         """Read one (possibly multiline) reply: its code and its raw text without CRLF."""
@@ -143,7 +175,10 @@ class _Session:
             text = b"\n".join(lines)
         else:
             text = line[:-2]
-        return int(line[:3]), text  # ValueError on garbage: treated as a broken connection
+        try:
+            return int(line[:3]), text
+        except ValueError:
+            raise SmtpReplyError(0, f"malformed reply {line[:80]!r}") from None
 
     async def command(self, line: str | bytes) -> tuple[int, bytes]:
         self.writer.write(line.encode() + b"\r\n" if isinstance(line, str) else line)
@@ -226,22 +261,23 @@ class _Session:
         owed = b""  # a lone "." (354 despite a refused RCPT) and/or RSET before the next MAIL
         owed_replies = 0
         try:
-            while True:
-                nxt = self._next(batch)
-                parts: list[bytes] = []
-                if ready is not None:
-                    parts.extend(content_parts(batch.envelopes[ready].data))
-                    awaiting, ready = ready, None
-                if owed:
-                    parts.append(owed)
-                if nxt is not None:
-                    asked = nxt[0]
-                    parts.append(nxt[1])
-                    parts.append(b"DATA\r\n")
-                if not parts:
-                    return settled
-                self.writer.write(b"".join(parts))
-                async with asyncio.timeout(timeout):
+            async with _RoundTimer(timeout) as timer:
+                while True:
+                    nxt = self._next(batch)
+                    parts: list[bytes] = []
+                    if ready is not None:
+                        parts.extend(content_parts(batch.envelopes[ready].data))
+                        awaiting, ready = ready, None
+                    if owed:
+                        parts.append(owed)
+                    if nxt is not None:
+                        asked = nxt[0]
+                        parts.append(nxt[1])
+                        parts.append(b"DATA\r\n")
+                    if not parts:
+                        return settled
+                    timer.renew()
+                    self.writer.write(b"".join(parts))
                     await self.writer.drain()
                     if awaiting is not None:
                         code, text = await self.reply()
@@ -256,20 +292,23 @@ class _Session:
                     if asked is None:
                         continue
                     mail = await self.reply()
+                    if mail[0] == 421 and self.reused:
+                        raise _ServerClosing  # a stale idle connection: retry elsewhere
+                    self.reused = False
                     rcpt = await self.reply() if mail[0] != 421 else mail
                     data = await self.reply() if rcpt[0] != 421 else rcpt
-                i, asked = asked, None
-                if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
-                    ready = i
-                    continue
-                code, text = next(r for r in (mail, rcpt, data) if r[0] >= 400 or r is data)
-                batch.record(i, code, text, None if code >= 400 else DEFERRED)
-                settled += 1
-                if code == 421 or data[0] == 421:
-                    raise _ServerClosing
-                owed, owed_replies = b"RSET\r\n", 1
-                if data[0] == 354:
-                    owed, owed_replies = b".\r\nRSET\r\n", 2
+                    i, asked = asked, None
+                    if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
+                        ready = i
+                        continue
+                    code, text = next(r for r in (mail, rcpt, data) if r[0] >= 400 or r is data)
+                    batch.record(i, code, text, None if code >= 400 else DEFERRED)
+                    settled += 1
+                    if code == 421 or data[0] == 421:
+                        raise _ServerClosing
+                    owed, owed_replies = b"RSET\r\n", 1
+                    if data[0] == 354:
+                        owed, owed_replies = b".\r\nRSET\r\n", 2
         except (_ServerClosing, *_NETWORK_ERRORS) as exc:
             error = _describe(exc)
             self.dead = True
@@ -286,30 +325,38 @@ class _Session:
         settled = 0
         current: int | None = None
         content_sent = False
+
+        async def step(line: bytes) -> tuple[int, bytes]:
+            timer.renew()
+            return await self.command(line)
+
         try:
-            while (nxt := self._next(batch)) is not None:
-                current, commands = nxt
-                content_sent = False
-                mail_cmd, rcpt_cmd = commands.split(b"\r\n", 1)
-                async with asyncio.timeout(timeout):
-                    reply = await self.command(mail_cmd + b"\r\n")
+            async with _RoundTimer(timeout) as timer:
+                while (nxt := self._next(batch)) is not None:
+                    current, commands = nxt
+                    content_sent = False
+                    mail_cmd, rcpt_cmd = commands.split(b"\r\n", 1)
+                    reply = await step(mail_cmd + b"\r\n")
+                    if reply[0] == 421 and self.reused:
+                        raise _ServerClosing  # a stale idle connection: retry elsewhere
+                    self.reused = False
                     if reply[0] == 250:
-                        reply = await self.command(rcpt_cmd)
+                        reply = await step(rcpt_cmd)
                         if reply[0] in (250, 251):
-                            reply = await self.command(b"DATA\r\n")
+                            reply = await step(b"DATA\r\n")
                             if reply[0] == 354:
                                 content = content_parts(batch.envelopes[current].data)
                                 content_sent = True
-                                reply = await self.command(b"".join(content))
+                                reply = await step(b"".join(content))
                     code, text = reply
                     unexpected = not content_sent and code < 400  # e.g. 250 to DATA
                     batch.record(current, code, text, DEFERRED if unexpected else None)
                     current, settled = None, settled + 1
                     if code == 421:
                         raise _ServerClosing
-                    if not content_sent and (await self.command(b"RSET\r\n"))[0] == 421:
+                    if not content_sent and (await step(b"RSET\r\n"))[0] == 421:
                         raise _ServerClosing
-            return settled
+                return settled
         except (_ServerClosing, *_NETWORK_ERRORS) as exc:
             error = _describe(exc)
             self.dead = True
@@ -341,6 +388,8 @@ def _describe(exc: BaseException) -> str:
         return "connection closed by server (421)"
     if isinstance(exc, asyncio.IncompleteReadError | EOFError):
         return "connection closed by server"
+    if isinstance(exc, SmtpReplyError):
+        return str(exc)
     if isinstance(exc, TimeoutError):
         return "timed out waiting for the server"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -484,7 +533,7 @@ class SmtpTransport:
                     if session is None:
                         try:
                             session = await self._connect()
-                        except (SmtpReplyError, *_NETWORK_ERRORS) as exc:
+                        except _NETWORK_ERRORS as exc:
                             code = exc.code if isinstance(exc, SmtpReplyError) else 0
                             batch.last_error = (code, _describe(exc))
                             log.info("smtp %s:%s: cannot connect: %s", self.host, self.port, exc)
@@ -507,7 +556,19 @@ class SmtpTransport:
                     if self._closed:
                         session.abort()
                     else:
+                        session.reused = True
                         self._idle.append(session)
+
+    def _may_send_credentials(self, writer: asyncio.StreamWriter) -> bool:
+        # Opportunistic STARTTLS can be stripped by anyone on the path; only an explicit
+        # starttls=off or a loopback peer lets credentials travel in clear.
+        if writer.get_extra_info("sslcontext") is not None or self.starttls == "off":
+            return True
+        peer = writer.get_extra_info("peername")
+        try:
+            return peer is not None and ipaddress.ip_address(peer[0]).is_loopback
+        except ValueError:
+            return False
 
     async def _connect(self) -> _Session:
         async with asyncio.timeout(self.timeout):
@@ -532,6 +593,12 @@ class SmtpTransport:
                     await writer.start_tls(self.ssl_context, server_hostname=self.host)
                     await session.hello(self.helo)
                 if self.username is not None and self.password is not None:
+                    if not self._may_send_credentials(writer):
+                        raise SmtpReplyError(
+                            0,
+                            "refusing to send credentials without TLS "
+                            "(use starttls=require, or starttls=off to allow plaintext)",
+                        )
                     await session.login(self.username, self.password)
             except BaseException:
                 session.abort()
