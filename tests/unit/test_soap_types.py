@@ -19,6 +19,12 @@ DIFFERENT_BASE = {
     # generated C# proxy use a plain Name/Value/Compression sequence, which is what clients send.
     "Attribute": (None, "APIObject"),
 }
+TRIMMED = {
+    # Object-valued fields left out so that suds' factory.create stays fast (2.7 s -> <0.1 s
+    # for an EmailSendDefinition); what remains is an ordered subset of the real fields.
+    "AccountUser",
+    "TriggeredSendDefinition",
+}
 MADE_ABSTRACT = {
     # Never sent without xsi:type by any client; the codec requires it when decoding.
     "APIObject",
@@ -116,7 +122,10 @@ def test_complex_type_matches_reference(reference, name: str) -> None:
     expected_base = DIFFERENT_BASE.get(name, (ref_base, ref_base))
     assert (ours.base, ref_base) == (expected_base[0], expected_base[1])
     assert ours.abstract == (node.get("abstract") == "true" or name in MADE_ABSTRACT)
-    assert _our_fields(ours.fields) == _ref_fields(body.find(f"{{{XS}}}sequence"))
+    ref_fields = _ref_fields(body.find(f"{{{XS}}}sequence"))
+    if name in TRIMMED:
+        ref_fields = [shape for shape in ref_fields if shape in _our_fields(ours.fields)]
+    assert _our_fields(ours.fields) == ref_fields
 
 
 @pytest.mark.parametrize(
