@@ -194,6 +194,7 @@ def test_encode_ignores_metadata_keys() -> None:
         ({"Nope": 1}, "Email", "Email has no field 'Nope'"),
         ({"CustomerKey": "k"}, "APIObject", "APIObject is abstract"),
         ({"__type__": "Email"}, "Send", "Email is not a subtype of Send"),
+        ({"__type__": "Nonsense"}, "APIObject", "Nonsense is not a subtype of APIObject"),
         ({"SourceAddressType": "Bogus"}, "SendDefinition", "not a valid value"),
         ({"ID": "12"}, "Email", "Email.ID: expected an int"),
         ({"List": {"ID": 1}}, "Send", "Send.List is repeated"),

@@ -178,6 +178,7 @@ def test_subtype_questions() -> None:
     assert types.is_subtype("EmailSendDefinition", "APIObject")
     assert types.is_subtype("SentEvent", "SentEvent")
     assert not types.is_subtype("APIObject", "EmailSendDefinition")
+    assert not types.is_subtype("Nonsense", "APIObject")
     assert types.subtypes_of("FilterPart") == (
         "FilterPart",
         "SimpleFilterPart",

@@ -227,8 +227,8 @@ def ancestors(type_name: str) -> tuple[str, ...]:
 
 
 def is_subtype(name: str, base: str) -> bool:
-    """Whether complex type `name` is `base` or derives from it."""
-    return base in ancestors(name)
+    """Whether complex type `name` is `base` or derives from it (False for unknown names)."""
+    return isinstance(TYPES.get(name), ComplexType) and base in ancestors(name)
 
 
 @cache
