@@ -36,7 +36,7 @@ class SendPipeline:
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.transport = transport or open_transport(settings.transport, db=engine)
+        self.transport = transport or transport_for(settings.transport, engine)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._compiled: OrderedDict[int, tuple[dict[str, Any], CompiledMessage]] = OrderedDict()
 
@@ -178,6 +178,13 @@ class SendPipeline:
         log.info("job %s chunk %s delivered: %s", claim.job_id, claim.chunk_no, tally)
         if finished:
             log.info("job %s complete", claim.job_id)
+
+
+def transport_for(url: str, engine: Engine) -> Transport:
+    """The configured transport; ``capture://`` keeps messages in this database."""
+    if url.split(":", 1)[0].lower() == "capture":
+        return open_transport(url, db=engine)
+    return open_transport(url)
 
 
 def message_spec(job_id: int, spec: dict[str, Any], settings: Settings) -> MessageSpec:
