@@ -72,39 +72,109 @@ def ok(client, action, body, user):  # type: ignore[no-untyped-def]
 
 def build_graph(world) -> None:  # type: ignore[no-untyped-def]
     c, u = world.client, world.user
-    ok(c, "Create", create("SenderProfile", "<CustomerKey>sp</CustomerKey><Name>News</Name>"
-       "<FromName>News Team</FromName><FromAddress>news@example.test</FromAddress>"), u)  # fmt: skip
-    ok(c, "Create", create("SendClassification", "<CustomerKey>Default Commercial</CustomerKey>"
-       "<SendClassificationType>Marketing</SendClassificationType><Name>Commercial</Name>"
-       "<SenderProfile><CustomerKey>sp</CustomerKey></SenderProfile>"), u)  # fmt: skip
-    email = ok(c, "Create", create("Email", "<Name>Welcome</Name><Subject>Welcome</Subject>"
-               "<HTMLBody>&lt;p&gt;Hello %%firstname%%, tier %%Tier%%&lt;/p&gt;</HTMLBody>"
-               "<TextBody>Hello %%FirstName%% (%%emailaddr%%)</TextBody>"), u)  # fmt: skip
+    ok(
+        c,
+        "Create",
+        create(
+            "SenderProfile",
+            "<CustomerKey>sp</CustomerKey><Name>News</Name>"
+            "<FromName>News Team</FromName><FromAddress>news@example.test</FromAddress>",
+        ),
+        u,
+    )
+    ok(
+        c,
+        "Create",
+        create(
+            "SendClassification",
+            "<CustomerKey>Default Commercial</CustomerKey>"
+            "<SendClassificationType>Marketing</SendClassificationType><Name>Commercial</Name>"
+            "<SenderProfile><CustomerKey>sp</CustomerKey></SenderProfile>",
+        ),
+        u,
+    )
+    email = ok(
+        c,
+        "Create",
+        create(
+            "Email",
+            "<Name>Welcome</Name><Subject>Welcome</Subject>"
+            "<HTMLBody>&lt;p&gt;Hello %%firstname%%, tier %%Tier%%&lt;/p&gt;</HTMLBody>"
+            "<TextBody>Hello %%FirstName%% (%%emailaddr%%)</TextBody>",
+        ),
+        u,
+    )
     email_id = text(email, "p:Results/p:NewID")
-    ok(c, "Create", create("DataExtension", f"<CustomerKey>members</CustomerKey><Name>Members</Name>"
-       f"{SENDABLE}{FIELDS}"), u)  # fmt: skip
-    ok(c, "Create", create("DataExtension", "<CustomerKey>suppress</CustomerKey><Name>Suppress</Name>"
-       f"{SENDABLE}{FIELDS}"), u)  # fmt: skip
+    ok(
+        c,
+        "Create",
+        create(
+            "DataExtension",
+            f"<CustomerKey>members</CustomerKey><Name>Members</Name>{SENDABLE}{FIELDS}",
+        ),
+        u,
+    )
+    ok(
+        c,
+        "Create",
+        create(
+            "DataExtension",
+            f"<CustomerKey>suppress</CustomerKey><Name>Suppress</Name>{SENDABLE}{FIELDS}",
+        ),
+        u,
+    )
     for member in MEMBERS:
         ok(c, "Create", create("DataExtensionObject", row(*member)), u)
-    ok(c, "Create", create("DataExtensionObject", row("x5", "dee@example.test", "", "", "0")
-       .replace("members", "suppress")), u)  # fmt: skip
-    ok(c, "Create", create("Subscriber", "<EmailAddress>eve@example.test</EmailAddress>"
-       "<SubscriberKey>k6</SubscriberKey><Status>Unsubscribed</Status>"), u)  # fmt: skip
-    ok(c, "Create", create("FilterDefinition", "<CustomerKey>gold</CustomerKey><Name>Gold members</Name>"
-       '<DataSource xsi:type="DataExtension"><CustomerKey>members</CustomerKey></DataSource>'
-       '<DataFilter xsi:type="ComplexFilterPart">'
-       '<LeftOperand xsi:type="SimpleFilterPart"><Property>Tier</Property>'
-       "<SimpleOperator>equals</SimpleOperator><Value>Gold</Value></LeftOperand>"
-       "<LogicalOperator>AND</LogicalOperator>"
-       '<RightOperand xsi:type="SimpleFilterPart"><Property>Score</Property>'
-       "<SimpleOperator>greaterThan</SimpleOperator><Value>5</Value></RightOperand>"
-       "</DataFilter>"), u)  # fmt: skip
-    suppress = ok(c, "Retrieve", retrieve("DataExtension", ["ObjectID"],
-                  simple_filter("CustomerKey", "equals", "suppress")), u)  # fmt: skip
+    ok(
+        c,
+        "Create",
+        create(
+            "DataExtensionObject",
+            row("x5", "dee@example.test", "", "", "0").replace("members", "suppress"),
+        ),
+        u,
+    )
+    ok(
+        c,
+        "Create",
+        create(
+            "Subscriber",
+            "<EmailAddress>eve@example.test</EmailAddress>"
+            "<SubscriberKey>k6</SubscriberKey><Status>Unsubscribed</Status>",
+        ),
+        u,
+    )
+    ok(
+        c,
+        "Create",
+        create(
+            "FilterDefinition",
+            "<CustomerKey>gold</CustomerKey><Name>Gold members</Name>"
+            '<DataSource xsi:type="DataExtension"><CustomerKey>members</CustomerKey></DataSource>'
+            '<DataFilter xsi:type="ComplexFilterPart">'
+            '<LeftOperand xsi:type="SimpleFilterPart"><Property>Tier</Property>'
+            "<SimpleOperator>equals</SimpleOperator><Value>Gold</Value></LeftOperand>"
+            "<LogicalOperator>AND</LogicalOperator>"
+            '<RightOperand xsi:type="SimpleFilterPart"><Property>Score</Property>'
+            "<SimpleOperator>greaterThan</SimpleOperator><Value>5</Value></RightOperand>"
+            "</DataFilter>",
+        ),
+        u,
+    )
+    suppress = ok(
+        c,
+        "Retrieve",
+        retrieve("DataExtension", ["ObjectID"], simple_filter("CustomerKey", "equals", "suppress")),
+        u,
+    )
     suppress_id = text(suppress, "p:Results/p:ObjectID")
     # Seed sample 3: a filter definition as the source, a data extension as the exclusion list.
-    ok(c, "Create", create("EmailSendDefinition", f"""
+    ok(
+        c,
+        "Create",
+        create(
+            "EmailSendDefinition",
+            f"""
         <CustomerKey>CustomerKey</CustomerKey><Name>EmailSendDefinition</Name>
         <Description>Description</Description>
         <SendClassification><CustomerKey>Default Commercial</CustomerKey></SendClassification>
@@ -121,7 +191,10 @@ def build_graph(world) -> None:  # type: ignore[no-untyped-def]
         </SendDefinitionList>
         <Email><ID>{email_id}</ID></Email>
         <EmailSubject>Hi %%FirstName%%</EmailSubject>
-        <DeduplicateByEmail>true</DeduplicateByEmail>"""), u)  # fmt: skip
+        <DeduplicateByEmail>true</DeduplicateByEmail>""",
+        ),
+        u,
+    )
 
 
 def send_status(world, job_id: str):  # type: ignore[no-untyped-def]
@@ -130,13 +203,24 @@ def send_status(world, job_id: str):  # type: ignore[no-untyped-def]
         "Retrieve",
         retrieve(
             "Send",
-            ["ID", "Status", "NumberTargeted", "NumberSent", "NumberExcluded", "Duplicates",
-             "ExistingUnsubscribes", "NumberErrored", "FromName", "FromAddress", "Subject",
-             "EmailSendDefinition.CustomerKey"],
+            [
+                "ID",
+                "Status",
+                "NumberTargeted",
+                "NumberSent",
+                "NumberExcluded",
+                "Duplicates",
+                "ExistingUnsubscribes",
+                "NumberErrored",
+                "FromName",
+                "FromAddress",
+                "Subject",
+                "EmailSendDefinition.CustomerKey",
+            ],
             simple_filter("ID", "equals", job_id),
         ),
         user=world.user,
-    )  # fmt: skip
+    )
     return response
 
 
@@ -163,9 +247,17 @@ def test_sample_three_graph_delivers_exactly_the_resolved_audience(smtp_world) -
     assert text(status, "p:Results/p:Status") == "Complete"
     delivered = sorted(world.smtp.recipients())
     assert delivered == ["ann@example.test", "bob@example.test", "fay@example.test"]
-    counts = {n: text(status, f"p:Results/p:{n}") for n in
-              ("NumberTargeted", "NumberSent", "NumberExcluded", "Duplicates",
-               "ExistingUnsubscribes", "NumberErrored")}  # fmt: skip
+    counts = {
+        n: text(status, f"p:Results/p:{n}")
+        for n in (
+            "NumberTargeted",
+            "NumberSent",
+            "NumberExcluded",
+            "Duplicates",
+            "ExistingUnsubscribes",
+            "NumberErrored",
+        )
+    }
     assert counts == {
         "NumberTargeted": "3",
         "NumberSent": "3",
@@ -182,9 +274,16 @@ def test_sample_three_graph_delivers_exactly_the_resolved_audience(smtp_world) -
     assert ann.get_body(("plain",)).get_content().strip() == "Hello Ann (ann@example.test)"
     assert "Hello Fay, tier gold" in by_rcpt["fay@example.test"].get_body(("html",)).get_content()
 
-    _, events = soap(world.client, "Retrieve", retrieve(
-        "SentEvent", ["SendID", "SubscriberKey", "EventType"],
-        simple_filter("SendID", "equals", job_id)), user=world.user)  # fmt: skip
+    _, events = soap(
+        world.client,
+        "Retrieve",
+        retrieve(
+            "SentEvent",
+            ["SendID", "SubscriberKey", "EventType"],
+            simple_filter("SendID", "equals", job_id),
+        ),
+        user=world.user,
+    )
     assert sorted(texts(events, "p:Results/p:SubscriberKey")) == ["k1", "k2", "k7"]
     assert set(texts(events, "p:Results/p:EventType")) == {"Sent"}
     assert (
@@ -211,8 +310,13 @@ def test_dynamic_from_overrides_the_profile(smtp_world) -> None:
     for message in world.smtp.messages:
         assert str(message.message["From"]) == "Dynamic Sender <SendTime@example.com>"
         assert message.mail_from == "SendTime@example.com"
-    status = wait_for(lambda: (s := send_status(world, job_id)) is not None
-                      and text(s, "p:Results/p:Status") == "Complete" and s)  # fmt: skip
+    status = wait_for(
+        lambda: (
+            (s := send_status(world, job_id)) is not None
+            and text(s, "p:Results/p:Status") == "Complete"
+            and s
+        )
+    )
     assert text(status, "p:Results/p:FromName") == "Dynamic Sender"
 
 
@@ -221,8 +325,10 @@ def test_several_definitions_in_one_perform_get_one_result_each(smtp_world) -> N
     build_graph(world)
     body = (
         f'<PerformRequestMsg xmlns="{PARTNER}"><Action>start</Action><Definitions>'
-        '<Definition xsi:type="EmailSendDefinition"><CustomerKey>CustomerKey</CustomerKey></Definition>'
-        '<Definition xsi:type="EmailSendDefinition"><CustomerKey>missing</CustomerKey></Definition>'
+        '<Definition xsi:type="EmailSendDefinition"><CustomerKey>CustomerKey</CustomerKey>'
+        "</Definition>"
+        '<Definition xsi:type="EmailSendDefinition"><CustomerKey>missing</CustomerKey>'
+        "</Definition>"
         "</Definitions></PerformRequestMsg>"
     )
     status, response = soap(world.client, "Perform", body, user=world.user)

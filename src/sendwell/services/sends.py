@@ -62,9 +62,8 @@ def start_send(
         "Name": definition.name,
     }
     if sender:
-        echo["SenderProfile"] = {
-            k: v for k, v in sender.items() if k in ("FromName", "FromAddress")
-        }
+        given = {k: v for k, v in sender.items() if k in ("FromName", "FromAddress")}
+        echo["SenderProfile"] = {"ObjectID": None, **given}  # as Marketing Cloud echoes it
     return StartedSend(int(job_id), interaction_id, echo)
 
 

@@ -1,0 +1,175 @@
+"""Inside the network namespace: a real Sendwell on 127.0.0.1 with demo data, for one client recipe.
+
+Imported by the client scripts next to it (they run as ``python <script> <workdir>``, so this
+directory is on ``sys.path``). ``run(recipe)`` starts the server, calls ``recipe(server, result)``
+and prints ``result`` as one JSON line prefixed with ``RESULT_MARKER``. An exception in the recipe
+is reported in the JSON (``error``: the traceback) rather than as a crash, so the pytest side can
+show how far the recipe got, together with every HTTP request the server saw.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine, select
+
+from sendwell.app import create_app
+from sendwell.config import Settings
+from sendwell.services.demo import DEMO_MID, ensure_demo
+from sendwell.store.tables import captured_messages
+
+RESULT_MARKER = "COMPAT-RESULT "
+USERNAME, PASSWORD = "compat_api_user", "compat-password-1"
+CLIENT_ID, CLIENT_SECRET = "compatclientid0001", "compat-client-secret-1"
+SUBSCRIBERS = 40  # small: every run delivers the whole data extension
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str  # as the client sent it, before Sendwell's case-insensitive routing
+    query: str
+    soapaction: str | None
+    user_agent: str | None
+    status: int | None = None
+
+    def line(self) -> str:
+        query = f"?{self.query}" if self.query else ""
+        action = f" SOAPAction={self.soapaction}" if self.soapaction is not None else ""
+        return f"{self.method} {self.path}{query}{action} -> {self.status}"
+
+
+class RecordingApp:
+    """ASGI wrapper that keeps one record per HTTP request (method, raw path, status)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.records: list[RequestRecord] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        record = RequestRecord(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            headers.get("soapaction"),
+            headers.get("user-agent"),
+        )
+        self.records.append(record)
+
+        async def send_recorded(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_recorded)
+
+
+@dataclass
+class Server:
+    base: str
+    engine: Engine
+    settings: Settings
+    recorder: RecordingApp
+    mid: int = DEMO_MID
+    username: str = USERNAME
+    password: str = PASSWORD
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+    subscribers: int = SUBSCRIBERS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def requests(self) -> list[str]:
+        return [r.line() for r in self.recorder.records]
+
+    def captured(self, job_id: int) -> list[dict[str, Any]]:
+        """Messages the capture transport stored for one send job, straight from the table."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(captured_messages.c.rcpt_to, captured_messages.c.data).where(
+                    captured_messages.c.job_id == job_id
+                )
+            ).all()
+        return [{"rcpt_to": r.rcpt_to, "data": r.data} for r in rows]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def sendwell(workdir: Path, transport: str = "capture://") -> Iterator[Server]:
+    """Sendwell on a fresh SQLite database in ``workdir``, demo data loaded, served by uvicorn."""
+    settings = Settings(
+        database_url=f"sqlite:///{workdir}/sendwell.db",
+        transport=transport,
+        demo_username=USERNAME,
+        demo_password=PASSWORD,
+        demo_client_id=CLIENT_ID,
+        demo_client_secret=CLIENT_SECRET,
+    )
+    app = create_app(settings)
+    ensure_demo(app.state.engine, settings, subscribers=SUBSCRIBERS)
+    recorder = RecordingApp(app)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(recorder, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app.state.engine, settings, recorder)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Poll ``check`` until it returns something truthy; raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout}s (last value: {value!r})")
+        time.sleep(interval)
+
+
+def run(recipe: Callable[[Server, dict[str, Any]], None], transport: str = "capture://") -> None:
+    """Start Sendwell, run ``recipe`` against it, print the result line. Exit code 0 either way
+    once the server started: failures are reported in the JSON."""
+    workdir = Path(sys.argv[1])
+    result: dict[str, Any] = {}
+    started = time.monotonic()
+    with sendwell(workdir, transport) as server:
+        try:
+            recipe(server, result)
+        except BaseException:
+            result["error"] = traceback.format_exc()
+        result["requests"] = server.requests()
+        result["subscribers"] = server.subscribers
+    result["seconds"] = round(time.monotonic() - started, 2)
+    sys.stdout.write(RESULT_MARKER + json.dumps(result, default=str) + "\n")
+    sys.stdout.flush()
