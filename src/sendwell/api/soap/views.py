@@ -146,6 +146,8 @@ def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Elem
             f"The body element {etree.QName(soap.body).localname} does not match the "
             f"SOAPAction {soap.operation}.",
         )
+    if soap.operation == "Retrieve":
+        _wrap_bare_retrieve(soap.body)
     request = decode(soap.body, operation.request)
     ctx = operations.Context(state.engine, principal, state.wake_workers)
     try:
@@ -153,3 +155,12 @@ def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Elem
     except SendwellError as exc:
         raise SoapFault("Client", exc.message, exc.code) from None
     return encode(response, operation.response, operation.response)
+
+
+def _wrap_bare_retrieve(body: etree._Element) -> None:
+    """FuelSDK-Ruby pages with ``RetrieveRequestMsg/ContinueRequest``, no RetrieveRequest."""
+    children = [c for c in body if isinstance(c.tag, str)]
+    if children and all(etree.QName(c).localname != "RetrieveRequest" for c in children):
+        wrapper = etree.SubElement(body, f"{{{etree.QName(body).namespace}}}RetrieveRequest")
+        for child in children:
+            wrapper.append(child)
