@@ -114,6 +114,8 @@ def describe(type_name: str) -> dict[str, Any]:
             properties.append(
                 _property(field.name, _DATA_TYPES.get(field.type, "String"), field.required)
             )
+        elif field.type == "ClientID":
+            properties.append(_property(f"{field.name}.ID", "Int32", False))
         elif isinstance(definition, ComplexType) and is_subtype(field.type, "APIObject"):
             for sub in ("ID", "ObjectID", "CustomerKey"):
                 properties.append(_property(f"{field.name}.{sub}", "String", False))
