@@ -16,8 +16,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ from sendwell.app import create_app
 from sendwell.config import Settings
 from sendwell.services.demo import DEMO_MID, ensure_demo
 from sendwell.store.tables import captured_messages
+
+REPO = Path(__file__).resolve().parents[3]
+if str(REPO) not in sys.path:  # for tests.support (the aiosmtpd recorder)
+    sys.path.insert(0, str(REPO))
 
 RESULT_MARKER = "COMPAT-RESULT "
 USERNAME, PASSWORD = "compat_api_user", "compat-password-1"
@@ -97,14 +103,29 @@ class Server:
         return [r.line() for r in self.recorder.records]
 
     def captured(self, job_id: int) -> list[dict[str, Any]]:
-        """Messages the capture transport stored for one send job, straight from the table."""
+        """Messages the capture transport stored for one send job, straight from the table:
+        recipient, Subject and the text part."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(captured_messages.c.rcpt_to, captured_messages.c.data).where(
                     captured_messages.c.job_id == job_id
                 )
             ).all()
-        return [{"rcpt_to": r.rcpt_to, "data": r.data} for r in rows]
+        return [{"rcpt_to": r.rcpt_to, **summarise(r.data)} for r in rows]
+
+
+def summarise(data: bytes | EmailMessage) -> dict[str, Any]:
+    """Subject, From and the text part of a message (raw bytes or parsed)."""
+    msg = (
+        data if isinstance(data, EmailMessage) else message_from_bytes(data, policy=policy.default)
+    )
+    assert isinstance(msg, EmailMessage)
+    text = msg.get_body(("plain",))
+    return {
+        "subject": str(msg.get("Subject", "")),
+        "from": str(msg.get("From", "")),
+        "text": text.get_content() if text is not None else None,
+    }
 
 
 def free_port() -> int:
@@ -157,13 +178,24 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 
         time.sleep(interval)
 
 
-def run(recipe: Callable[[Server, dict[str, Any]], None], transport: str = "capture://") -> None:
-    """Start Sendwell, run ``recipe`` against it, print the result line. Exit code 0 either way
-    once the server started: failures are reported in the JSON."""
+def run(recipe: Callable[[Server, dict[str, Any]], None], smtp: bool = False) -> None:
+    """Start Sendwell (``capture://``, or ``smtp://`` to an aiosmtpd recorder started here when
+    ``smtp``), run ``recipe`` against it, print the result line. Exit code 0 either way once the
+    server started: failures are reported in the JSON."""
     workdir = Path(sys.argv[1])
     result: dict[str, Any] = {}
     started = time.monotonic()
-    with sendwell(workdir, transport) as server:
+    with ExitStack() as stack:
+        transport = "capture://"
+        recorder = None
+        if smtp:
+            from tests.support import SmtpServer
+
+            smtp_server = stack.enter_context(SmtpServer())
+            transport, recorder = smtp_server.url, smtp_server.recorder
+        server = stack.enter_context(sendwell(workdir, transport))
+        server.extra["smtp"] = recorder
+        result["base"] = server.base
         try:
             recipe(server, result)
         except BaseException:

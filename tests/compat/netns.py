@@ -1,0 +1,159 @@
+"""Run a client script in a network namespace of its own, where only loopback exists.
+
+Every Marketing Cloud SDK has hard-coded production hosts it calls when a setting is missed.
+Inside ``unshare -n`` (loopback up, nothing else) such a call fails at once with a name
+resolution error instead of reaching Salesforce, so a compatibility test cannot pass by
+accident. The script starts Sendwell itself (``clients/harness.py``) on 127.0.0.1 inside the
+same namespace and prints one JSON result line, which ``run_client`` returns.
+
+Per run, nothing is shared with other runs or the developer's machine: the working directory
+(FuelSDK's ``./soap_cache_file.json``, its WSDL copy, the SQLite database) and ``TMPDIR`` (suds'
+parsed-WSDL cache: suds-community 1.x keeps it in ``tempfile.mkdtemp()``, not ``/tmp/suds``) are
+in the test's tmp dir, ``HOME`` points there too (FuelSDK reads ``~/.fuelsdk/config.python``,
+which would override our settings), and ``FUELSDK_*`` and proxy variables are dropped.
+
+As root (CI) that is ``unshare -n``; otherwise ``unshare -r -n`` (a user namespace too) where the
+kernel allows unprivileged user namespaces. Where neither works, the tests skip with the reason; CI sets ``SENDWELL_REQUIRE_ALL_TESTS=1``, which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CLIENTS = Path(__file__).parent / "clients"
+RESULT_MARKER = "COMPAT-RESULT "  # as in clients/harness.py
+# Bring loopback up, then replace the shell with the command ("$0" "$@").
+LO_UP = 'ip link set lo up && exec "$0" "$@"'
+DROPPED_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE")
+
+
+# Root (CI) uses "unshare -n"; elsewhere "-r" maps the user to root in a new user namespace,
+# which is enough to own a network namespace where unprivileged user namespaces are allowed.
+UNSHARE_VARIANTS = (["unshare", "-n"], ["unshare", "-r", "-n"])
+
+
+@functools.cache
+def _unshare() -> tuple[list[str] | None, str]:
+    """The first ``unshare`` command that gives a network namespace with loopback up, or None
+    and why none does."""
+    problems = []
+    for variant in UNSHARE_VARIANTS:
+        try:
+            probe = subprocess.run(
+                [*variant, "--", "sh", "-c", "ip link set lo up"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+        except FileNotFoundError as exc:
+            return None, f"unshare/ip not available: {exc}"
+        except subprocess.TimeoutExpired:
+            problems.append(f"'{' '.join(variant)}' did not return within 20 s")
+            continue
+        if probe.returncode == 0:
+            return list(variant), ""
+        problems.append(
+            f"'{' '.join(variant)}' + 'ip link set lo up' failed (exit {probe.returncode}): "
+            f"{probe.stderr.strip()}"
+        )
+    return None, "; ".join(problems) + " (needs root or unprivileged user namespaces)"
+
+
+def unshare_problem() -> str | None:
+    """Why no network namespace with loopback up can be made here, or None when it can."""
+    command, problem = _unshare()
+    return None if command else problem
+
+
+def require_unshare() -> list[str]:
+    command, problem = _unshare()
+    if command is None:
+        pytest.skip(f"compat tests need a network namespace: {problem}")
+    return command
+
+
+def isolated_env(workdir: Path) -> dict[str, str]:
+    tmp = workdir / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FUELSDK_") and k.upper() not in DROPPED_ENV
+    }
+    env.update(TMPDIR=str(tmp), HOME=str(workdir), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+def run_isolated(
+    argv: list[str], workdir: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a new network namespace with only loopback up, cwd ``workdir``."""
+    unshare = require_unshare()
+    return subprocess.run(
+        [*unshare, "--", "sh", "-c", LO_UP, *argv],
+        cwd=workdir,
+        env=isolated_env(workdir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@dataclass
+class ClientRun:
+    """One client script's run: its JSON result and where it ran."""
+
+    result: dict[str, Any]
+    workdir: Path
+    stderr: str
+
+    def __getitem__(self, key: str) -> Any:
+        self.check()
+        return self.result[key]
+
+    def check(self) -> None:
+        """Fail with the traceback and the server's request log if the recipe broke."""
+        if "error" in self.result:
+            pytest.fail(
+                "the client recipe failed:\n"
+                + self.result["error"]
+                + "\nrequests the server saw:\n  "
+                + "\n  ".join(self.result.get("requests", []))
+                + "\nstderr (tail):\n"
+                + self.stderr[-3000:],
+                pytrace=False,
+            )
+
+    def requests(self) -> list[str]:
+        return self.result.get("requests", [])
+
+
+def run_client(script: str, workdir: Path, *args: str, timeout: float = 120) -> ClientRun:
+    """Run ``clients/<script>`` isolated; return its result (errors are kept for ``check``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(CLIENTS / script), str(workdir), *args]
+    try:
+        proc = run_isolated(argv, workdir, timeout)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"{script} did not finish within {timeout}s; stderr (tail):\n"
+            f"{(exc.stderr or b'')[-3000:]!r}",
+            pytrace=False,
+        )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
+    if not lines:
+        pytest.fail(
+            f"{script} printed no result (exit {proc.returncode});\nstdout (tail):\n"
+            f"{proc.stdout[-2000:]}\nstderr (tail):\n{proc.stderr[-4000:]}",
+            pytrace=False,
+        )
+    return ClientRun(json.loads(lines[-1][len(RESULT_MARKER) :]), workdir, proc.stderr)
