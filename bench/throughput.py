@@ -1,0 +1,255 @@
+"""End-to-end send throughput: Perform start of N recipients → Postfix smtp-sink on 127.0.0.1.
+
+Starts Sendwell (API in this process, `sendwell worker` processes for delivery) on a fresh
+database, loads a sendable data extension of N subscribers and a personalised ~5 KB HTML + text
+email, posts a SOAP Perform start, and waits for the job to complete. Prints JSON lines: Perform
+start latency, audience build time, delivered messages per second, worker CPU per 1,000
+messages, peak worker RSS; then smtp-source sending the same number of same-size messages to the
+same sink, and the ratio.
+
+    python bench/throughput.py [--recipients 100000] [--workers 2] [--connections 4]
+                               [--database-url postgresql://…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+
+from sendwell.app import create_app
+from sendwell.config import Settings
+from sendwell.services.audience_data import insert_rows, validate_row
+from sendwell.services.catalog import find_ref
+from sendwell.services.registry import KINDS
+from sendwell.store.tables import recipients, send_jobs
+
+POSTFIX_PATH = "/usr/sbin:/usr/lib/postfix/sbin:" + os.environ.get("PATH", "")
+PARAGRAPH = (
+    "We have prepared your monthly account summary and a few offers picked for you. Your loyalty "
+    "balance and recent orders are listed below; reply to this message if anything looks wrong "
+    "and our team will sort it out within one business day."
+)
+HTML = (
+    "<html><body><h1>Hello %%FirstName%% %%LastName%%</h1>"
+    + f"<p>{PARAGRAPH}</p>\n" * 9
+    + "<p>Member <b>%%MemberID%%</b> in %%City%%, %%Points%% points.</p>"
+    '<a href="https://shop.example.test/offers">Offers</a></body></html>\n'
+)
+TEXT = "Hello %%FirstName%% %%LastName%%,\n\n" + (PARAGRAPH + "\n\n") * 8 + "Member %%MemberID%%\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def load(engine, n: int) -> None:  # type: ignore[no-untyped-def]
+    app_accounts = __import__("sendwell.services.accounts", fromlist=["Accounts"]).Accounts(engine)
+    app_accounts.create_account(1, "Bench")
+    app_accounts.create_user(1, "bench", "bench-password")
+    with engine.begin() as conn:
+
+        def create(type_name: str, **props: object) -> dict:
+            return KINDS[type_name].create(conn, 1, {"__type__": type_name, **props})
+
+        create("SenderProfile", CustomerKey="sp", Name="Bench", FromName="Bench",
+               FromAddress="bench@example.test")  # fmt: skip
+        create("SendClassification", CustomerKey="Default Commercial", Name="C",
+               SenderProfile={"CustomerKey": "sp"})  # fmt: skip
+        email = create("Email", Name="Bench", Subject="Hello %%FirstName%%, your November summary",
+                       HTMLBody=HTML, TextBody=TEXT)  # fmt: skip
+        fields = [{"Name": name, "FieldType": kind} for name, kind in (
+            ("SubscriberKey", "Text"), ("Email", "EmailAddress"), ("FirstName", "Text"),
+            ("LastName", "Text"), ("MemberID", "Text"), ("City", "Text"), ("Points", "Number"))]  # fmt: skip
+        fields[0]["IsPrimaryKey"] = True
+        create("DataExtension", CustomerKey="members", Name="Members", IsSendable=True,
+               SendableDataExtensionField={"Name": "SubscriberKey"},
+               SendableSubscriberField={"Name": "Subscriber Key"}, Fields={"Field": fields})  # fmt: skip
+        de = find_ref(conn, 1, "DataExtension", {"CustomerKey": "members"})
+        rng = random.Random(7)
+        batch = []
+        for i in range(1, n + 1):
+            batch.append(validate_row(de.props, {
+                "SubscriberKey": f"S{i:08d}", "Email": f"user{i}@example.test",
+                "FirstName": f"First{i}", "LastName": f"Last{i}", "MemberID": f"M{i:08d}",
+                "City": rng.choice(("Oslo", "Lyon", "Porto")), "Points": str(rng.randint(0, 9999))}))  # fmt: skip
+            if len(batch) == 10_000:
+                insert_rows(conn, de, batch)
+                batch = []
+        insert_rows(conn, de, batch)
+        create("EmailSendDefinition", CustomerKey="bench", Name="Bench", Email={"ID": email["ID"]},
+               SendDefinitionList=[{"DataSourceTypeID": "CustomObject",
+                                    "CustomObjectID": de.object_id}])  # fmt: skip
+
+
+PERFORM = """<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soap:Header>
+<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
+<wsse:UsernameToken><wsse:Username>bench</wsse:Username><wsse:Password>bench-password</wsse:Password>
+</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body>
+<PerformRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><Action>start</Action><Definitions>
+<Definition xsi:type="EmailSendDefinition"><CustomerKey>bench</CustomerKey></Definition>
+</Definitions></PerformRequestMsg></soap:Body></soap:Envelope>"""
+
+
+def message_size(job_id: int, spec: dict, settings: Settings) -> int:
+    """Bytes of one rendered message of the job, so smtp-source sends the same size."""
+    from email.utils import formatdate
+
+    from sendwell.domain.message import compile_message
+    from sendwell.engine.pipeline import message_spec
+
+    values = {"firstname": "First1", "lastname": "Last1", "memberid": "M00000001",
+              "city": "Oslo", "points": "1234", "emailaddr": "user1@example.test"}  # fmt: skip
+    compiled = compile_message(message_spec(job_id, spec, settings))
+    return len(compiled.render(values, "user1@example.test", None, 1, formatdate()).data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2, help="sendwell worker processes")
+    parser.add_argument("--connections", type=int, default=4, help="SMTP connections per worker")
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    sink_bin = shutil.which("smtp-sink", path=POSTFIX_PATH)
+    source_bin = shutil.which("smtp-source", path=POSTFIX_PATH)
+    if not sink_bin:
+        sys.exit("smtp-sink not found (Debian package: postfix)")
+    tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
+    db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    sink_port, api_port = free_port(), free_port()
+    transport = (
+        f"smtp://127.0.0.1:{sink_port}?starttls=off&connections={args.connections}&helo=bench"
+    )
+    settings = Settings(database_url=db_url, transport=transport, workers=0,
+                        chunk_size=args.chunk_size)  # fmt: skip
+    sink = subprocess.Popen(
+        [
+            sink_bin,
+            *(["-u", "nobody"] if os.geteuid() == 0 else []),
+            f"127.0.0.1:{sink_port}",
+            "1000",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    workers: list[subprocess.Popen] = []
+    server = None
+    try:
+        wait_port(sink_port)
+        app = create_app(settings, start_workers=False)
+        engine = app.state.engine
+        t0 = time.perf_counter()
+        load(engine, args.recipients)
+        print(json.dumps({"step": "load", "recipients": args.recipients,
+                          "seconds": round(time.perf_counter() - t0, 2), "database": db_url.split(":")[0]}))  # fmt: skip
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning")
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        wait_port(api_port)
+        env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "SENDWELL_TRANSPORT": transport,
+               "SENDWELL_CHUNK_SIZE": str(args.chunk_size)}  # fmt: skip
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "sendwell", "worker"], env=env, stderr=subprocess.DEVNULL
+            )  # fmt: skip
+            for _ in range(args.workers)
+        ]
+        time.sleep(2)  # let the workers import and connect
+        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}") as client:
+            # Warm up: the first UsernameToken check runs scrypt; later ones hit the verified cache.
+            warm = PERFORM.replace("PerformRequestMsg", "Nothing")
+            client.post("/Service.asmx", content=warm.encode(), headers={"SOAPAction": "Perform"})
+            started = time.perf_counter()
+            reply = client.post("/Service.asmx", content=PERFORM.encode(),
+                                headers={"Content-Type": "text/xml", "SOAPAction": "Perform"})  # fmt: skip
+            perform_ms = (time.perf_counter() - started) * 1000
+        assert "<OverallStatus>OK</OverallStatus>" in reply.text, reply.text
+        job_id = int(reply.text.split("<ID>")[1].split("</ID>")[0])
+        print(json.dumps({"step": "perform_start", "job_id": job_id, "ms": round(perform_ms, 1)}))
+        first_sent = None
+        while True:
+            with engine.connect() as conn:
+                job = conn.execute(select(send_jobs).where(send_jobs.c.id == job_id)).one()
+            if job.sent and first_sent is None:
+                first_sent = time.perf_counter()
+            if job.status != "Sending":
+                break
+            time.sleep(0.05)
+        done = time.perf_counter()
+        with engine.connect() as conn:
+            last = conn.execute(select(recipients.c.sent_at).where(recipients.c.job_id == job_id)
+                                .order_by(recipients.c.sent_at.desc()).limit(1)).scalar()  # fmt: skip
+        for w in workers:
+            w.send_signal(signal.SIGINT)
+        for w in workers:
+            w.wait(30)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        audience = (job.timings or {}).get("audience")
+        delivery_seconds = done - started - (audience or 0)
+        print(json.dumps({
+            "step": "send", "status": job.status, "targeted": job.targeted, "sent": job.sent,
+            "errored": job.errored, "deferred": job.deferred, "audience_seconds": audience,
+            "total_seconds": round(done - started, 2),
+            "msgs_per_s": round(job.sent / delivery_seconds),
+            "msgs_per_s_including_audience": round(job.sent / (done - started)),
+            "last_sent_at": str(last),
+        }))  # fmt: skip
+        worker_cpu = usage.ru_utime + usage.ru_stime  # children so far: the workers only
+        print(json.dumps({"step": "resources", "workers": args.workers,
+                          "worker_cpu_ms_per_1000_msgs": round(1000 * worker_cpu / max(job.sent, 1) * 1000, 1),
+                          "peak_worker_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                          "api_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))  # fmt: skip
+        if source_bin:
+            size = message_size(job_id, job.spec, settings)
+            t = time.perf_counter()
+            subprocess.run([source_bin, "-d", "-s", str(args.workers * args.connections), "-m",
+                            str(job.sent), "-l", str(size), f"127.0.0.1:{sink_port}"], check=True)  # fmt: skip
+            source_seconds = time.perf_counter() - t
+            rate = job.sent / source_seconds
+            print(json.dumps({"step": "smtp-source", "messages": job.sent, "bytes": size,
+                              "sessions": args.workers * args.connections,
+                              "msgs_per_s": round(rate),
+                              "sendwell_ratio": round((job.sent / delivery_seconds) / rate, 3)}))  # fmt: skip
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        if server is not None:
+            server.should_exit = True
+        sink.terminate()
+        sink.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
