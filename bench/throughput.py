@@ -79,34 +79,79 @@ def load(engine, n: int) -> None:  # type: ignore[no-untyped-def]
         def create(type_name: str, **props: object) -> dict:
             return KINDS[type_name].create(conn, 1, {"__type__": type_name, **props})
 
-        create("SenderProfile", CustomerKey="sp", Name="Bench", FromName="Bench",
-               FromAddress="bench@example.test")  # fmt: skip
-        create("SendClassification", CustomerKey="Default Commercial", Name="C",
-               SenderProfile={"CustomerKey": "sp"})  # fmt: skip
-        email = create("Email", Name="Bench", Subject="Hello %%FirstName%%, your November summary",
-                       HTMLBody=HTML, TextBody=TEXT)  # fmt: skip
-        fields = [{"Name": name, "FieldType": kind} for name, kind in (
-            ("SubscriberKey", "Text"), ("Email", "EmailAddress"), ("FirstName", "Text"),
-            ("LastName", "Text"), ("MemberID", "Text"), ("City", "Text"), ("Points", "Number"))]  # fmt: skip
+        create(
+            "SenderProfile",
+            CustomerKey="sp",
+            Name="Bench",
+            FromName="Bench",
+            FromAddress="bench@example.test",
+        )
+        create(
+            "SendClassification",
+            CustomerKey="Default Commercial",
+            Name="C",
+            SenderProfile={"CustomerKey": "sp"},
+        )
+        email = create(
+            "Email",
+            Name="Bench",
+            Subject="Hello %%FirstName%%, your November summary",
+            HTMLBody=HTML,
+            TextBody=TEXT,
+        )
+        fields = [
+            {"Name": name, "FieldType": kind}
+            for name, kind in (
+                ("SubscriberKey", "Text"),
+                ("Email", "EmailAddress"),
+                ("FirstName", "Text"),
+                ("LastName", "Text"),
+                ("MemberID", "Text"),
+                ("City", "Text"),
+                ("Points", "Number"),
+            )
+        ]
         fields[0]["IsPrimaryKey"] = True
-        create("DataExtension", CustomerKey="members", Name="Members", IsSendable=True,
-               SendableDataExtensionField={"Name": "SubscriberKey"},
-               SendableSubscriberField={"Name": "Subscriber Key"}, Fields={"Field": fields})  # fmt: skip
+        create(
+            "DataExtension",
+            CustomerKey="members",
+            Name="Members",
+            IsSendable=True,
+            SendableDataExtensionField={"Name": "SubscriberKey"},
+            SendableSubscriberField={"Name": "Subscriber Key"},
+            Fields={"Field": fields},
+        )
         de = find_ref(conn, 1, "DataExtension", {"CustomerKey": "members"})
         rng = random.Random(7)
         batch = []
         for i in range(1, n + 1):
-            batch.append(validate_row(de.props, {
-                "SubscriberKey": f"S{i:08d}", "Email": f"user{i}@example.test",
-                "FirstName": f"First{i}", "LastName": f"Last{i}", "MemberID": f"M{i:08d}",
-                "City": rng.choice(("Oslo", "Lyon", "Porto")), "Points": str(rng.randint(0, 9999))}))  # fmt: skip
+            batch.append(
+                validate_row(
+                    de.props,
+                    {
+                        "SubscriberKey": f"S{i:08d}",
+                        "Email": f"user{i}@example.test",
+                        "FirstName": f"First{i}",
+                        "LastName": f"Last{i}",
+                        "MemberID": f"M{i:08d}",
+                        "City": rng.choice(("Oslo", "Lyon", "Porto")),
+                        "Points": str(rng.randint(0, 9999)),
+                    },
+                )
+            )
             if len(batch) == 10_000:
                 insert_rows(conn, de, batch)
                 batch = []
         insert_rows(conn, de, batch)
-        create("EmailSendDefinition", CustomerKey="bench", Name="Bench", Email={"ID": email["ID"]},
-               SendDefinitionList=[{"DataSourceTypeID": "CustomObject",
-                                    "CustomObjectID": de.object_id}])  # fmt: skip
+        create(
+            "EmailSendDefinition",
+            CustomerKey="bench",
+            Name="Bench",
+            Email={"ID": email["ID"]},
+            SendDefinitionList=[
+                {"DataSourceTypeID": "CustomObject", "CustomObjectID": de.object_id}
+            ],
+        )
 
 
 PERFORM = """<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"
@@ -126,8 +171,14 @@ def message_size(job_id: int, spec: dict, settings: Settings) -> int:
     from sendwell.domain.message import compile_message
     from sendwell.engine.pipeline import message_spec
 
-    values = {"firstname": "First1", "lastname": "Last1", "memberid": "M00000001",
-              "city": "Oslo", "points": "1234", "emailaddr": "user1@example.test"}  # fmt: skip
+    values = {
+        "firstname": "First1",
+        "lastname": "Last1",
+        "memberid": "M00000001",
+        "city": "Oslo",
+        "points": "1234",
+        "emailaddr": "user1@example.test",
+    }
     compiled = compile_message(message_spec(job_id, spec, settings))
     return len(compiled.render(values, "user1@example.test", None, 1, formatdate()).data)
 
@@ -150,8 +201,9 @@ def main() -> None:
     transport = (
         f"smtp://127.0.0.1:{sink_port}?starttls=off&connections={args.connections}&helo=bench"
     )
-    settings = Settings(database_url=db_url, transport=transport, workers=0,
-                        chunk_size=args.chunk_size)  # fmt: skip
+    settings = Settings(
+        database_url=db_url, transport=transport, workers=0, chunk_size=args.chunk_size
+    )
     sink = subprocess.Popen(
         [
             sink_bin,
@@ -169,19 +221,31 @@ def main() -> None:
         engine = app.state.engine
         t0 = time.perf_counter()
         load(engine, args.recipients)
-        print(json.dumps({"step": "load", "recipients": args.recipients,
-                          "seconds": round(time.perf_counter() - t0, 2), "database": db_url.split(":")[0]}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "step": "load",
+                    "recipients": args.recipients,
+                    "seconds": round(time.perf_counter() - t0, 2),
+                    "database": db_url.split(":")[0],
+                }
+            )
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning")
         )
         threading.Thread(target=server.run, daemon=True).start()
         wait_port(api_port)
-        env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "SENDWELL_TRANSPORT": transport,
-               "SENDWELL_CHUNK_SIZE": str(args.chunk_size)}  # fmt: skip
+        env = {
+            **os.environ,
+            "SENDWELL_DATABASE_URL": db_url,
+            "SENDWELL_TRANSPORT": transport,
+            "SENDWELL_CHUNK_SIZE": str(args.chunk_size),
+        }
         workers = [
             subprocess.Popen(
                 [sys.executable, "-m", "sendwell", "worker"], env=env, stderr=subprocess.DEVNULL
-            )  # fmt: skip
+            )
             for _ in range(args.workers)
         ]
         time.sleep(2)  # let the workers import and connect
@@ -190,8 +254,11 @@ def main() -> None:
             warm = PERFORM.replace("PerformRequestMsg", "Nothing")
             client.post("/Service.asmx", content=warm.encode(), headers={"SOAPAction": "Perform"})
             started = time.perf_counter()
-            reply = client.post("/Service.asmx", content=PERFORM.encode(),
-                                headers={"Content-Type": "text/xml", "SOAPAction": "Perform"})  # fmt: skip
+            reply = client.post(
+                "/Service.asmx",
+                content=PERFORM.encode(),
+                headers={"Content-Type": "text/xml", "SOAPAction": "Perform"},
+            )
             perform_ms = (time.perf_counter() - started) * 1000
         assert "<OverallStatus>OK</OverallStatus>" in reply.text, reply.text
         job_id = int(reply.text.split("<ID>")[1].split("</ID>")[0])
@@ -207,8 +274,12 @@ def main() -> None:
             time.sleep(0.05)
         done = time.perf_counter()
         with engine.connect() as conn:
-            last = conn.execute(select(recipients.c.sent_at).where(recipients.c.job_id == job_id)
-                                .order_by(recipients.c.sent_at.desc()).limit(1)).scalar()  # fmt: skip
+            last = conn.execute(
+                select(recipients.c.sent_at)
+                .where(recipients.c.job_id == job_id)
+                .order_by(recipients.c.sent_at.desc())
+                .limit(1)
+            ).scalar()
         for w in workers:
             w.send_signal(signal.SIGINT)
         for w in workers:
@@ -216,30 +287,70 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         audience = (job.timings or {}).get("audience")
         delivery_seconds = done - started - (audience or 0)
-        print(json.dumps({
-            "step": "send", "status": job.status, "targeted": job.targeted, "sent": job.sent,
-            "errored": job.errored, "deferred": job.deferred, "audience_seconds": audience,
-            "total_seconds": round(done - started, 2),
-            "msgs_per_s": round(job.sent / delivery_seconds),
-            "msgs_per_s_including_audience": round(job.sent / (done - started)),
-            "last_sent_at": str(last),
-        }))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "step": "send",
+                    "status": job.status,
+                    "targeted": job.targeted,
+                    "sent": job.sent,
+                    "errored": job.errored,
+                    "deferred": job.deferred,
+                    "audience_seconds": audience,
+                    "total_seconds": round(done - started, 2),
+                    "msgs_per_s": round(job.sent / delivery_seconds),
+                    "msgs_per_s_including_audience": round(job.sent / (done - started)),
+                    "last_sent_at": str(last),
+                }
+            )
+        )
         worker_cpu = usage.ru_utime + usage.ru_stime  # children so far: the workers only
-        print(json.dumps({"step": "resources", "workers": args.workers,
-                          "worker_cpu_ms_per_1000_msgs": round(1000 * worker_cpu / max(job.sent, 1) * 1000, 1),
-                          "peak_worker_rss_mb": round(usage.ru_maxrss / 1024, 1),
-                          "api_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "step": "resources",
+                    "workers": args.workers,
+                    "worker_cpu_ms_per_1000_msgs": round(
+                        1000 * worker_cpu / max(job.sent, 1) * 1000, 1
+                    ),
+                    "peak_worker_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                    "api_process_peak_rss_mb": round(
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                    ),
+                }
+            )
+        )
         if source_bin:
             size = message_size(job_id, job.spec, settings)
             t = time.perf_counter()
-            subprocess.run([source_bin, "-d", "-s", str(args.workers * args.connections), "-m",
-                            str(job.sent), "-l", str(size), f"127.0.0.1:{sink_port}"], check=True)  # fmt: skip
+            subprocess.run(
+                [
+                    source_bin,
+                    "-d",
+                    "-s",
+                    str(args.workers * args.connections),
+                    "-m",
+                    str(job.sent),
+                    "-l",
+                    str(size),
+                    f"127.0.0.1:{sink_port}",
+                ],
+                check=True,
+            )
             source_seconds = time.perf_counter() - t
             rate = job.sent / source_seconds
-            print(json.dumps({"step": "smtp-source", "messages": job.sent, "bytes": size,
-                              "sessions": args.workers * args.connections,
-                              "msgs_per_s": round(rate),
-                              "sendwell_ratio": round((job.sent / delivery_seconds) / rate, 3)}))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "step": "smtp-source",
+                        "messages": job.sent,
+                        "bytes": size,
+                        "sessions": args.workers * args.connections,
+                        "msgs_per_s": round(rate),
+                        "sendwell_ratio": round((job.sent / delivery_seconds) / rate, 3),
+                    }
+                )
+            )
     finally:
         for w in workers:
             if w.poll() is None:

@@ -64,8 +64,13 @@ class SmtpServer:
         self.controller.stop()
 
 
-def envelope(body: str, *, user: tuple[str, str] | None = None, token: str | None = None,
-             header_extra: str = "") -> str:  # fmt: skip
+def envelope(
+    body: str,
+    *,
+    user: tuple[str, str] | None = None,
+    token: str | None = None,
+    header_extra: str = "",
+) -> str:
     """A SOAP 1.1 request envelope around ``body`` with WS-Security or fueloauth auth."""
     auth = ""
     if user:

@@ -101,7 +101,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
-        {"message": "An unexpected error occurred. It has been logged.", "errorcode": 0,
-         "documentation": DOCS},
+        {
+            "message": "An unexpected error occurred. It has been logged.",
+            "errorcode": 0,
+            "documentation": DOCS,
+        },
         status_code=500,
-    )  # fmt: skip
+    )

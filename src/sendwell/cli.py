@@ -199,7 +199,10 @@ def captured(
         table.add_column(column)
     for item in items:
         table.add_row(
-            str(item.id), str(item.job_id or ""), item.rcpt_to, item.subject,
+            str(item.id),
+            str(item.job_id or ""),
+            item.rcpt_to,
+            item.subject,
             item.created_at.isoformat(timespec="seconds"),
-        )  # fmt: skip
+        )
     console.print(table)

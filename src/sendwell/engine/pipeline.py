@@ -108,18 +108,28 @@ class SendPipeline:
             log.info(
                 "job %s audience built: %s targeted, %s excluded, %s duplicates, "
                 "%s unsubscribed, %s undeliverable, %s invalid in %.3fs",
-                job.id, counts.targeted, counts.excluded, counts.duplicates,
-                counts.unsubscribed, counts.undeliverable, counts.invalid, seconds,
-            )  # fmt: skip
+                job.id,
+                counts.targeted,
+                counts.excluded,
+                counts.duplicates,
+                counts.unsubscribed,
+                counts.undeliverable,
+                counts.invalid,
+                seconds,
+            )
         except Exception as exc:  # a bad audience fails the job, never the worker
             log.exception("job %s audience failed", job.id)
             with self.engine.begin() as conn:
                 conn.execute(
                     update(send_jobs)
                     .where(send_jobs.c.id == job.id)
-                    .values(status="Error", phase="done", error=str(exc)[:2000],
-                            modified_at=datetime.utcnow())
-                )  # fmt: skip
+                    .values(
+                        status="Error",
+                        phase="done",
+                        error=str(exc)[:2000],
+                        modified_at=datetime.utcnow(),
+                    )
+                )
 
     # --- delivery -------------------------------------------------------------------------
     def _message_for(self, job_id: int) -> tuple[dict[str, Any], CompiledMessage]:

@@ -25,9 +25,13 @@ class CapturedSummary:
 
 
 def list_captured(
-    engine: Engine, mid: int, job_id: int | None = None, to: str | None = None,
-    offset: int = 0, limit: int = 50,
-) -> tuple[int, list[CapturedSummary]]:  # fmt: skip
+    engine: Engine,
+    mid: int,
+    job_id: int | None = None,
+    to: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[CapturedSummary]]:
     """Newest first; the total count and one page."""
     where = [captured_messages.c.mid == mid]
     if job_id is not None:
@@ -81,6 +85,11 @@ def _summary(row: Any) -> CapturedSummary:
     head = row.data[: row.data.find(b"\r\n\r\n")]
     msg = message_from_bytes(head + b"\r\n\r\n", policy=policy.default)
     return CapturedSummary(
-        row.id, row.job_id, row.mail_from, row.rcpt_to, str(msg.get("Subject", "")),
-        row.message_id, row.created_at,
-    )  # fmt: skip
+        row.id,
+        row.job_id,
+        row.mail_from,
+        row.rcpt_to,
+        str(msg.get("Subject", "")),
+        row.message_id,
+        row.created_at,
+    )

@@ -90,19 +90,34 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
         def create(type_name: str, **props: object) -> dict:
             return KINDS[type_name].create(conn, mid, {"__type__": type_name, **props})
 
-        create("SenderProfile", CustomerKey="Default", Name="Default",
-               FromName="Sendwell Demo", FromAddress="news@sendwell.local")  # fmt: skip
+        create(
+            "SenderProfile",
+            CustomerKey="Default",
+            Name="Default",
+            FromName="Sendwell Demo",
+            FromAddress="news@sendwell.local",
+        )
         create("DeliveryProfile", CustomerKey="Default", Name="Default")
         for key, kind in (
             ("Default Commercial", "Marketing"),
             ("Default Transactional", "Operational"),
         ):
-            create("SendClassification", CustomerKey=key, Name=key, SendClassificationType=kind,
-                   SenderProfile={"CustomerKey": "Default"},
-                   DeliveryProfile={"CustomerKey": "Default"})  # fmt: skip
-        email = create("Email", CustomerKey="demo_newsletter", Name="Demo Newsletter",
-                       Subject="%%FirstName%%, your points in %%City%%",
-                       HTMLBody=HTML, TextBody=TEXT)  # fmt: skip
+            create(
+                "SendClassification",
+                CustomerKey=key,
+                Name=key,
+                SendClassificationType=kind,
+                SenderProfile={"CustomerKey": "Default"},
+                DeliveryProfile={"CustomerKey": "Default"},
+            )
+        email = create(
+            "Email",
+            CustomerKey="demo_newsletter",
+            Name="Demo Newsletter",
+            Subject="%%FirstName%%, your points in %%City%%",
+            HTMLBody=HTML,
+            TextBody=TEXT,
+        )
         fields = [
             {"Name": "SubscriberKey", "FieldType": "Text", "IsPrimaryKey": True, "MaxLength": 254},
             {"Name": "EmailAddress", "FieldType": "EmailAddress", "IsRequired": True},
@@ -116,10 +131,20 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
             "SendableDataExtensionField": {"Name": "SubscriberKey"},
             "SendableSubscriberField": {"Name": "Subscriber Key"},
         }
-        create("DataExtension", CustomerKey="DemoSubscribers", Name="Demo Subscribers",
-               Fields={"Field": fields}, **sendable)  # fmt: skip
-        create("DataExtension", CustomerKey="DemoExclusions", Name="Demo Exclusions",
-               Fields={"Field": fields[:2]}, **sendable)  # fmt: skip
+        create(
+            "DataExtension",
+            CustomerKey="DemoSubscribers",
+            Name="Demo Subscribers",
+            Fields={"Field": fields},
+            **sendable,
+        )
+        create(
+            "DataExtension",
+            CustomerKey="DemoExclusions",
+            Name="Demo Exclusions",
+            Fields={"Field": fields[:2]},
+            **sendable,
+        )
         de = find_ref(conn, mid, "DataExtension", {"CustomerKey": "DemoSubscribers"})
         excl = find_ref(conn, mid, "DataExtension", {"CustomerKey": "DemoExclusions"})
         rng = random.Random(42)
@@ -138,22 +163,51 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
             for i in range(1, subscribers + 1)
         ]
         insert_rows(conn, de, rows)
-        insert_rows(conn, excl, [
-            validate_row(excl.props, {"SubscriberKey": f"demo-{i:05d}",
-                                      "EmailAddress": f"subscriber{i:05d}@example.test"})
-            for i in range(1, min(subscribers, 10) + 1)
-        ])  # fmt: skip
-        create("FilterDefinition", CustomerKey="DemoBerlin", Name="Demo subscribers in Berlin",
-               DataSource={"__type__": "DataExtension", "CustomerKey": "DemoSubscribers"},
-               DataFilter={"__type__": "SimpleFilterPart", "Property": "City",
-                           "SimpleOperator": "equals", "Value": ["Berlin"]})  # fmt: skip
-        create("EmailSendDefinition", CustomerKey="Definition_Key", Name="Definition_Name",
-               Description="Demo send: the demo data extension minus the exclusion list",
-               Email={"ID": email["ID"]}, SendClassification={"CustomerKey": "Default Commercial"},
-               IsSendLogging=True, DeduplicateByEmail=True,
-               SendDefinitionList=[
-                   {"SendDefinitionListType": "SourceList", "DataSourceTypeID": "CustomObject",
-                    "CustomObjectID": de.object_id},
-                   {"SendDefinitionListType": "ExclusionList", "DataSourceTypeID": "CustomObject",
-                    "CustomObjectID": excl.object_id},
-               ])  # fmt: skip
+        insert_rows(
+            conn,
+            excl,
+            [
+                validate_row(
+                    excl.props,
+                    {
+                        "SubscriberKey": f"demo-{i:05d}",
+                        "EmailAddress": f"subscriber{i:05d}@example.test",
+                    },
+                )
+                for i in range(1, min(subscribers, 10) + 1)
+            ],
+        )
+        create(
+            "FilterDefinition",
+            CustomerKey="DemoBerlin",
+            Name="Demo subscribers in Berlin",
+            DataSource={"__type__": "DataExtension", "CustomerKey": "DemoSubscribers"},
+            DataFilter={
+                "__type__": "SimpleFilterPart",
+                "Property": "City",
+                "SimpleOperator": "equals",
+                "Value": ["Berlin"],
+            },
+        )
+        create(
+            "EmailSendDefinition",
+            CustomerKey="Definition_Key",
+            Name="Definition_Name",
+            Description="Demo send: the demo data extension minus the exclusion list",
+            Email={"ID": email["ID"]},
+            SendClassification={"CustomerKey": "Default Commercial"},
+            IsSendLogging=True,
+            DeduplicateByEmail=True,
+            SendDefinitionList=[
+                {
+                    "SendDefinitionListType": "SourceList",
+                    "DataSourceTypeID": "CustomObject",
+                    "CustomObjectID": de.object_id,
+                },
+                {
+                    "SendDefinitionListType": "ExclusionList",
+                    "DataSourceTypeID": "CustomObject",
+                    "CustomObjectID": excl.object_id,
+                },
+            ],
+        )

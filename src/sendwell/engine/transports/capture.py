@@ -33,13 +33,8 @@ class CaptureTransport:
         now = datetime.utcnow()
         with self.db.begin() as conn:
             jobs = {e.job_id for e in envelopes if e.job_id}
-            mids = dict(
-                conn.execute(
-                    select(send_jobs.c.id, send_jobs.c.mid).where(send_jobs.c.id.in_(jobs))
-                )
-                .tuples()
-                .all()
-            )
+            query = select(send_jobs.c.id, send_jobs.c.mid).where(send_jobs.c.id.in_(jobs))
+            mids = {job_id: mid for job_id, mid in conn.execute(query)}
             conn.execute(
                 insert(captured_messages),
                 [
