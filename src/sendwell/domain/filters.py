@@ -15,6 +15,19 @@ from typing import Any
 
 from sendwell.domain.errors import Invalid
 
+# Operators that compare a value with an order (numbers, dates, text); the rest match text.
+COMPARISONS = frozenset(
+    {
+        "equals",
+        "notEquals",
+        "IN",
+        "greaterThan",
+        "lessThan",
+        "greaterThanOrEqual",
+        "lessThanOrEqual",
+        "between",
+    }
+)
 SUPPORTED_OPERATORS = frozenset(
     {
         "equals",

@@ -12,13 +12,14 @@ import os
 import socket
 import time
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.utils import formatdate
 from typing import Any
 
 from sqlalchemy import Engine, or_, select, update
 
 from sendwell.config import Settings
+from sendwell.domain.clock import utcnow
 from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
 from sendwell.engine.transports.base import Envelope, Outcome, Transport, open_transport
 from sendwell.store import ledger
@@ -57,7 +58,7 @@ class SendPipeline:
 
     # --- audience -------------------------------------------------------------------------
     def _claim_audience(self) -> Any:
-        now = datetime.utcnow()
+        now = utcnow()
         stale = now - timedelta(seconds=self.settings.lease_seconds)
         with self.engine.begin() as conn:
             jobs = conn.execute(
@@ -101,7 +102,7 @@ class SendPipeline:
                         undeliverable=counts.undeliverable,
                         invalid=counts.invalid,
                         timings={"audience": seconds},
-                        modified_at=datetime.utcnow(),
+                        modified_at=utcnow(),
                     )
                 )
                 ledger.finish_if_done(conn, job.id)
@@ -127,7 +128,7 @@ class SendPipeline:
                         status="Error",
                         phase="done",
                         error=str(exc)[:2000],
-                        modified_at=datetime.utcnow(),
+                        modified_at=utcnow(),
                     )
                 )
 

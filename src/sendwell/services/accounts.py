@@ -11,10 +11,11 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine, delete, insert, select
 
+from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import (
     AuthError,
     Duplicate,
@@ -63,10 +64,6 @@ class IssuedToken:
     refresh_token: str | None = None
 
 
-def now() -> datetime:
-    return datetime.utcnow().replace(tzinfo=None)
-
-
 class Accounts:
     """Use cases for accounts, users, packages and tokens."""
 
@@ -91,7 +88,9 @@ class Accounts:
             ):
                 raise NotFound(f"Parent account {parent_mid} does not exist.")
             conn.execute(
-                insert(accounts).values(mid=mid, name=name, parent_mid=parent_mid, created_at=now())
+                insert(accounts).values(
+                    mid=mid, name=name, parent_mid=parent_mid, created_at=utcnow()
+                )
             )
         return mid
 
@@ -111,7 +110,7 @@ class Accounts:
                     mid=mid,
                     username=username,
                     password_hash=hash_password(password),
-                    created_at=now(),
+                    created_at=utcnow(),
                 )
             ).inserted_primary_key[0]
             self._grant(conn, "user", uid, mid, units)
@@ -140,7 +139,7 @@ class Accounts:
                     secret_hash=hash_token(client_secret),
                     scope=scope,
                     legacy_allowed=True,
-                    created_at=now(),
+                    created_at=utcnow(),
                 )
             ).inserted_primary_key[0]
             self._grant(conn, "package", pid, mid, units)
@@ -212,14 +211,14 @@ class Accounts:
                     raise ScopeError("invalid_scope: " + " ".join(unknown))
                 granted = asked
             scope_text = " ".join(granted)
-            expires = now() + timedelta(seconds=self.token_ttl)
+            expires = utcnow() + timedelta(seconds=self.token_ttl)
             access = new_token()
             self._store_token(conn, access, "access", pkg.id, mid, scope_text, expires)
             legacy_token = None
             if legacy:
                 legacy_token = new_token()
                 self._store_token(conn, legacy_token, "legacy", pkg.id, mid, scope_text, expires)
-            conn.execute(delete(tokens).where(tokens.c.expires_at < now() - timedelta(days=1)))
+            conn.execute(delete(tokens).where(tokens.c.expires_at < utcnow() - timedelta(days=1)))
         return IssuedToken(access, self.token_ttl - 120, scope_text, mid, legacy_token)
 
     @staticmethod
@@ -243,7 +242,7 @@ class Accounts:
             ).first()
             if row is None:
                 raise AuthError("Login failed", 12)
-            if row.expires_at < now():
+            if row.expires_at < utcnow():
                 raise TokenExpired("Token Expired", 12)
             allowed = self._allowed(conn, "package", row.package_id)
             pkg_mid = conn.execute(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import Duplicate, Invalid, NotFound
 from sendwell.domain.filters import Filter
 from sendwell.services.catalog import Unsupported, find_ref, page
@@ -46,7 +47,7 @@ class SubscriberKind(Unsupported):
                 email=email,
                 status=_status(status),
                 attributes=dict(pairs(obj.get("Attributes"))),
-                created_at=datetime.utcnow(),
+                created_at=utcnow(),
             )
         ).inserted_primary_key[0]
         self._set_lists(conn, mid, sid, obj.get("Lists"))
@@ -65,7 +66,7 @@ class SubscriberKind(Unsupported):
         if obj.get("Status"):
             values["status"] = _status(obj["Status"])
             if values["status"] == "Unsubscribed":
-                values["unsubscribed_at"] = datetime.utcnow()
+                values["unsubscribed_at"] = utcnow()
         if obj.get("Attributes"):
             values["attributes"] = {**row.attributes, **dict(pairs(obj["Attributes"]))}
         if values:
@@ -113,7 +114,7 @@ class SubscriberKind(Unsupported):
                         list_id=row.id,
                         subscriber_id=sid,
                         status=status,
-                        created_at=datetime.utcnow(),
+                        created_at=utcnow(),
                     )
                 )
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import Duplicate, Invalid, NotFound, SendwellError
 from sendwell.domain.filters import Filter, evaluate
 from sendwell.domain.secrets import new_guid
@@ -88,7 +89,7 @@ class CatalogKind(Unsupported):
         key = obj.get("CustomerKey") or new_guid()
         if _find(conn, mid, self.type_name, {"CustomerKey": key}) is not None:
             raise Duplicate(f"A {self.type_name} with CustomerKey {key!r} already exists.", 1)
-        stamp = datetime.utcnow()
+        stamp = utcnow()
         row_id = conn.execute(
             insert(objects).values(
                 mid=mid,
@@ -111,7 +112,7 @@ class CatalogKind(Unsupported):
         values: dict[str, Any] = {
             "props": to_json(props),
             "name": props.get(self.name_field),
-            "modified_at": datetime.utcnow(),
+            "modified_at": utcnow(),
         }
         new_key = obj.get("CustomerKey")
         if new_key and new_key != row.customer_key and (obj.get("ObjectID") or obj.get("ID")):

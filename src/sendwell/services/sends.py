@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
 from sendwell.domain import errors as e
+from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Complex, Filter, Simple
 from sendwell.domain.secrets import new_guid
@@ -41,7 +41,7 @@ def start_send(
     if definition is None:
         raise NotFound(f"EmailSendDefinition {describe_ref(ref)} was not found.", e.ESD_NOT_FOUND)
     spec = build_spec(conn, mid, definition, sender or {})
-    stamp = datetime.utcnow()
+    stamp = utcnow()
     interaction_id = new_guid()
     job_id = conn.execute(
         insert(send_jobs).values(

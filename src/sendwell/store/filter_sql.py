@@ -14,7 +14,7 @@ from sqlalchemy import Numeric, and_, cast, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from sendwell.domain.errors import Invalid
-from sendwell.domain.filters import Complex, Filter, Simple
+from sendwell.domain.filters import COMPARISONS, Complex, Filter, Simple
 
 # property name -> (text-valued SQL expression, Marketing Cloud field type)
 ColumnFor = Callable[[str], tuple[ColumnElement, str]]
@@ -37,17 +37,7 @@ def _simple(node: Simple, column_for: ColumnFor) -> ColumnElement[bool]:
         return or_(expr.is_(None), expr == "")
     if op == "isNotNull":
         return and_(expr.is_not(None), expr != "")
-    numeric = field_type in ("Number", "Decimal")
-    if numeric and op in (
-        "equals",
-        "notEquals",
-        "greaterThan",
-        "lessThan",
-        "greaterThanOrEqual",
-        "lessThanOrEqual",
-        "between",
-        "IN",
-    ):
+    if field_type in ("Number", "Decimal") and op in COMPARISONS:
         col = cast(func.nullif(expr, ""), Numeric(38, 10))
         nums = [_number(v, node.property) for v in values]
         return _ordered(col, op, nums)
@@ -61,13 +51,7 @@ def _simple(node: Simple, column_for: ColumnFor) -> ColumnElement[bool]:
             return not_(col.in_([wanted[0], wanted_alt[wanted[0]]]))
     col = func.lower(expr)
     texts = [_text(v) for v in values]
-    if op in ("equals", "notEquals", "IN") or op in (
-        "greaterThan",
-        "lessThan",
-        "greaterThanOrEqual",
-        "lessThanOrEqual",
-        "between",
-    ):
+    if op in COMPARISONS:
         return _ordered(col, op, texts)
     needle = texts[0]
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
+from sendwell.domain.clock import utcnow
 from sendwell.store.tables import chunks, recipients, send_jobs
 
 
@@ -51,7 +52,7 @@ def create_chunks(conn: Connection, job_id: int, total: int, size: int) -> int:
 
 def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
     """Take the next deliverable chunk (pending, or claimed with a lapsed lease)."""
-    now = datetime.utcnow()
+    now = utcnow()
     with engine.begin() as conn:
         candidates = conn.execute(
             select(
@@ -126,7 +127,7 @@ def record_outcomes(
     conn: Connection, claim: Claim, outcomes: Iterable[RecipientOutcome], owner: str
 ) -> dict[str, int]:
     """Write each recipient's outcome, bump the job's counters and close the chunk."""
-    now = datetime.utcnow()
+    now = utcnow()
     params = [
         {
             "b_job": claim.job_id,
@@ -169,7 +170,7 @@ def finish_if_done(conn: Connection, job_id: int) -> bool:
     ).scalar_one()
     if left:
         return False
-    now = datetime.utcnow()
+    now = utcnow()
     done = conn.execute(
         update(send_jobs)
         .where(send_jobs.c.id == job_id, send_jobs.c.status == "Sending")

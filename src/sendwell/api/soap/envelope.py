@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from lxml import etree
+
+from sendwell.domain.clock import utcnow
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -193,7 +195,7 @@ def response_envelope(
     security = etree.SubElement(header, f"{{{WSSE}}}Security")
     stamp = etree.SubElement(security, f"{{{WSU}}}Timestamp")
     stamp.set(f"{{{WSU}}}Id", f"Timestamp-{uuid.uuid4()}")
-    now = datetime.utcnow().replace(microsecond=0)
+    now = utcnow().replace(microsecond=0)
     etree.SubElement(stamp, f"{{{WSU}}}Created").text = now.isoformat() + "Z"
     etree.SubElement(stamp, f"{{{WSU}}}Expires").text = (
         now + timedelta(minutes=5)

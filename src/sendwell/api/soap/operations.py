@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from sendwell.api.soap.codec import DecodeError
 from sendwell.api.soap.retrieve import describe, project, resolve_properties
+from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import SendwellError
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.services.accounts import Principal
@@ -155,15 +156,13 @@ def retrieve(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     if more:
         state["offset"] += len(items)
         with ctx.engine.begin() as conn:
-            conn.execute(
-                delete(retrieve_cursors).where(retrieve_cursors.c.expires_at < datetime.utcnow())
-            )
+            conn.execute(delete(retrieve_cursors).where(retrieve_cursors.c.expires_at < utcnow()))
             conn.execute(
                 insert(retrieve_cursors).values(
                     request_id=request_id,
                     mid=state["mid"],
                     state=state,
-                    expires_at=datetime.utcnow() + timedelta(hours=1),
+                    expires_at=utcnow() + timedelta(hours=1),
                 )
             )
     return {
@@ -211,7 +210,7 @@ def _continue(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
         row = conn.execute(
             select(retrieve_cursors).where(retrieve_cursors.c.request_id == req["ContinueRequest"])
         ).first()
-    if row is None or row.expires_at < datetime.utcnow():
+    if row is None or row.expires_at < utcnow():
         raise SendwellError("The ContinueRequest is unknown or has expired.", 2)
     state = dict(row.state)
     ctx.principal.acting_mid(state["mid"])  # the same caller, or one allowed there

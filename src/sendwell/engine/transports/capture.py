@@ -7,10 +7,10 @@ The local stand-in's default. Captured messages are listed by the inbox page, th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
 
+from sendwell.domain.clock import utcnow
 from sendwell.engine.transports.base import (
     SENT,
     Envelope,
@@ -30,7 +30,7 @@ class CaptureTransport:
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         if not envelopes:
             return []
-        now = datetime.utcnow()
+        now = utcnow()
         with self.db.begin() as conn:
             jobs = {e.job_id for e in envelopes if e.job_id}
             query = select(send_jobs.c.id, send_jobs.c.mid).where(send_jobs.c.id.in_(jobs))
