@@ -155,3 +155,22 @@ def test_body_before_header_and_soap12_are_accepted(sqlite_world) -> None:
     assert "http://www.w3.org/2003/05/soap-envelope" in response.text
     lower = c.post("/service.asmx", content=normal.encode(), headers={"SOAPAction": '"Retrieve"'})
     assert lower.status_code == 200 and "<OverallStatus>OK</OverallStatus>" in lower.text
+
+
+def test_soap12_faults_are_soap12_with_the_sender_status(sqlite_world) -> None:
+    request = envelope(retrieve("Email", ["ID"]), user=("api_user", "wrong")).replace(
+        "http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope"
+    )
+    response = sqlite_world.client.post(
+        "/Service.asmx",
+        content=request.encode(),
+        headers={"Content-Type": 'application/soap+xml; charset=utf-8; action="Retrieve"'},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/soap+xml")
+    from lxml import etree
+
+    root = etree.fromstring(response.content)
+    ns = {"s": "http://www.w3.org/2003/05/soap-envelope"}
+    assert root.findtext("s:Body/s:Fault/s:Reason/s:Text", namespaces=ns) == "Login failed"
+    assert root.findtext("s:Body/s:Fault/s:Code/s:Value", namespaces=ns) == "soap:Sender"

@@ -340,3 +340,35 @@ def test_several_definitions_in_one_perform_get_one_result_each(smtp_world) -> N
     assert "missing" in text(errors, "p:StatusMessage")
     assert errors.find("p:Task", {"p": PARTNER}) is None
     assert re.fullmatch(r"\d+", text(response, "p:Results/p:Result/p:Task/p:ID"))
+
+
+def test_fields_missing_from_the_row_come_from_the_subscriber_profile(smtp_world) -> None:
+    world = smtp_world
+    build_graph(world)
+    ok(
+        world.client,
+        "Create",
+        create(
+            "Subscriber",
+            "<EmailAddress>ann@example.test</EmailAddress>"
+            "<SubscriberKey>k1</SubscriberKey><Attributes><Name>Nickname</Name><Value>Annie B</Value>"
+            "</Attributes><Attributes><Name>FirstName</Name><Value>Profile Ann</Value></Attributes>",
+        ),
+        world.user,
+    )
+    _, emails = soap(world.client, "Retrieve", retrieve("Email", ["CustomerKey"]), user=world.user)
+    key = text(emails, "p:Results/p:CustomerKey")
+    body = create(
+        "Email",
+        f"<CustomerKey>{key}</CustomerKey><TextBody>Hi %%FirstName%% aka %%Nickname%%</TextBody>",
+    )
+    ok(world.client, "Update", body.replace("CreateRequest", "UpdateRequest"), world.user)
+    ok(world.client, "Perform", perform_start("CustomerKey"), world.user)
+    wait_for(lambda: len(world.smtp.messages) == 3)
+    by_rcpt = {m.rcpt_to[0]: m.message for m in world.smtp.messages}
+    # The row's FirstName wins; Nickname is not a field of the data extension: from the profile.
+    assert (
+        by_rcpt["ann@example.test"].get_body(("plain",)).get_content().strip()
+        == "Hi Ann aka Annie B"
+    )
+    assert by_rcpt["bob@example.test"].get_body(("plain",)).get_content().strip() == "Hi Bob aka"

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formatdate
 from typing import Any
@@ -21,12 +22,50 @@ from sqlalchemy import Engine, or_, select, update
 from sendwell.config import Settings
 from sendwell.domain.clock import utcnow
 from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
+from sendwell.domain.personalization import SYSTEM_FIELDS
 from sendwell.engine.transports.base import Envelope, Outcome, Transport, open_transport
 from sendwell.store import ledger
 from sendwell.store.audience import build_audience
-from sendwell.store.tables import send_jobs
+from sendwell.store.tables import send_jobs, subscribers
 
 log = logging.getLogger("sendwell.engine")
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """What a worker keeps per job: the frozen spec and the message compiled once."""
+
+    mid: int
+    spec: dict[str, Any]
+    message: CompiledMessage
+    profile_fields: frozenset[str]  # fields to take from subscriber attributes
+
+
+def profile_fields(spec: dict[str, Any], message: CompiledMessage) -> frozenset[str]:
+    """Personalization fields a data extension send must read from subscriber attributes.
+
+    Data extension rows are looked up first; a field no source data extension has comes from
+    the subscriber's profile attributes (All Subscribers), as in Marketing Cloud.
+    """
+    if not any(s["kind"] == "de" for s in spec["sources"]):
+        return frozenset()
+    row_fields = {f.lower() for s in spec["sources"] for f in (s.get("fields") or ())}
+    return frozenset(message.fields - SYSTEM_FIELDS - row_fields)
+
+
+def subscriber_attributes(conn: Any, mid: int, keys: list[str]) -> dict[str, dict[str, str]]:
+    """Profile attributes (lower-cased names) of the given subscribers, by subscriber key."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(subscribers.c.subscriber_key, subscribers.c.attributes).where(
+            subscribers.c.mid == mid, subscribers.c.subscriber_key.in_(keys)
+        )
+    )
+    return {
+        r.subscriber_key: {k.lower(): "" if v is None else str(v) for k, v in r.attributes.items()}
+        for r in rows
+    }
 
 
 class SendPipeline:
@@ -39,7 +78,7 @@ class SendPipeline:
         self.settings = settings
         self.transport = transport or transport_for(settings.transport, engine)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._compiled: OrderedDict[int, tuple[dict[str, Any], CompiledMessage]] = OrderedDict()
+        self._prepared: OrderedDict[int, PreparedJob] = OrderedDict()
 
     async def step(self) -> bool:
         """Do one unit of work; False when there was none."""
@@ -133,24 +172,31 @@ class SendPipeline:
                 )
 
     # --- delivery -------------------------------------------------------------------------
-    def _message_for(self, job_id: int) -> tuple[dict[str, Any], CompiledMessage]:
+    def _prepare(self, job_id: int) -> PreparedJob:
         """The job's spec and compiled message, compiled once per job per worker."""
-        cached = self._compiled.get(job_id)
-        if cached is None:
+        prepared = self._prepared.get(job_id)
+        if prepared is None:
             with self.engine.connect() as conn:
-                spec = conn.execute(
-                    select(send_jobs.c.spec).where(send_jobs.c.id == job_id)
-                ).scalar_one()
-            cached = (spec, compile_message(message_spec(job_id, spec, self.settings)))
-            self._compiled[job_id] = cached
-            while len(self._compiled) > 16:
-                self._compiled.popitem(last=False)
-        return cached
+                job = conn.execute(
+                    select(send_jobs.c.mid, send_jobs.c.spec).where(send_jobs.c.id == job_id)
+                ).one()
+            message = compile_message(message_spec(job_id, job.spec, self.settings))
+            prepared = PreparedJob(job.mid, job.spec, message, profile_fields(job.spec, message))
+            self._prepared[job_id] = prepared
+            while len(self._prepared) > 16:
+                self._prepared.popitem(last=False)
+        return prepared
 
     async def _deliver(self, claim: ledger.Claim) -> None:
-        spec, message = self._message_for(claim.job_id)
+        job = self._prepare(claim.job_id)
+        spec, message = job.spec, job.message
         with self.engine.connect() as conn:
             rows = ledger.pending_recipients(conn, claim)
+            profiles = (
+                subscriber_attributes(conn, job.mid, [r.subscriber_key for r in rows])
+                if job.profile_fields
+                else {}
+            )
         date = formatdate(usegmt=True)
         job_text = str(claim.job_id)
         sender = spec["from_address"]
@@ -159,6 +205,8 @@ class SendPipeline:
         refused: list[Outcome] = []
         for row in rows:
             values = {k.lower(): "" if v is None else str(v) for k, v in row.attributes.items()}
+            for name, value in profiles.get(row.subscriber_key, {}).items():
+                values.setdefault(name, value)
             values["emailaddr"] = row.email
             values["_subscriberkey"] = row.subscriber_key
             values["jobid"] = job_text

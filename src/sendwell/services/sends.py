@@ -133,7 +133,7 @@ def _audience_source(conn: Connection, mid: int, item: Mapping[str, Any]) -> dic
             raise Invalid(
                 "A data extension of the definition no longer exists.", e.ESD_DE_NOT_FOUND
             )
-        return {"kind": "de", "de_id": row.id}
+        return {"kind": "de", "de_id": row.id, "fields": field_types(row.props)}
     row = find_ref(conn, mid, "FilterDefinition", item["FilterDefinition"])
     if row is None:
         raise Invalid(
@@ -147,14 +147,18 @@ def _audience_source(conn: Connection, mid: int, item: Mapping[str, Any]) -> dic
             "The filter's data source no longer exists.", e.ESD_SEND_DEFINITION_LIST_INVALID
         )
     if source["__type__"] == "DataExtension":
-        fields = {f["Name"]: f.get("FieldType", "Text") for f in de_fields(target.props)}
         return {
             "kind": "de",
             "de_id": target.id,
             "filter": row.props["DataFilter"],
-            "fields": fields,
+            "fields": field_types(target.props),
         }
     return {"kind": "list", "list_id": target.id, "filter": row.props["DataFilter"]}
+
+
+def field_types(de_props: Mapping[str, Any]) -> dict[str, str]:
+    """A data extension's field names and Marketing Cloud field types."""
+    return {f["Name"]: f.get("FieldType", "Text") for f in de_fields(de_props)}
 
 
 class SendKind(Unsupported):

@@ -86,17 +86,24 @@ async def service(request: Request) -> Response:
         payload = dispatch(state, soap, principal)
         return _xml(response_envelope(version, soap.operation, payload, soap.message_id), version)
     except SoapFault as fault:
-        return _xml(fault_envelope(version, fault, actor), version, 500)
+        return _fault(version, fault, actor)
     except DecodeError as exc:
         message = (
             "Server was unable to read request. ---> There is an error in the XML document. ---> "
             + str(exc)
         )
-        return _xml(fault_envelope(version, SoapFault("Client", message), actor), version, 500)
+        return _fault(version, SoapFault("Client", message), actor)
     except Exception:
         log.exception("unexpected error in SOAP request")
         fault = SoapFault("Server", "An unexpected error occurred. It has been logged.", 2)
-        return _xml(fault_envelope(version, fault, actor), version, 500)
+        return _fault(version, fault, actor)
+
+
+def _fault(version: str, fault: SoapFault, actor: str) -> Response:
+    """SOAP 1.1 sends every fault with HTTP 500 (as ASMX does); SOAP 1.2 sends Sender faults
+    with 400 and Receiver faults with 500, per its HTTP binding."""
+    status = 400 if version == "1.2" and fault.kind != "Server" else 500
+    return _xml(fault_envelope(version, fault, actor), version, status)
 
 
 class TooLarge(SoapFault):
