@@ -163,6 +163,10 @@ send_jobs = Table(
     Column("created_at", DateTime, nullable=False),
     Column("modified_at", DateTime, nullable=False),
     Column("timings", JSON, nullable=True),  # seconds per pipeline phase
+    # Throttling: no chunk is handed out before next_send_at (send windows, per-period limits).
+    Column("next_send_at", DateTime, nullable=True),
+    Column("period_start", DateTime, nullable=True),
+    Column("period_sent", Integer, nullable=False, default=0, server_default="0"),
     Column("completed_at", DateTime, nullable=True),
     Index("ix_send_jobs_phase", "phase"),
 )
@@ -219,4 +223,131 @@ retrieve_cursors = Table(
     Column("mid", Integer, nullable=False),
     Column("state", JSON, nullable=False),
     Column("expires_at", DateTime, nullable=False),
+)
+
+# --- The REST Send API (integrated Salesforce sends) ---------------------------------------
+
+send_definitions = Table(
+    "send_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),  # DefinitionId
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("external_key", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("body", JSON, nullable=False),  # the EmailDefinition as stored (defaults filled)
+    Column("created_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False),
+    Column("deleted_at", DateTime, nullable=True),  # soft delete: instances keep pointing here
+    UniqueConstraint("mid", "external_key", name="uq_send_definitions_key"),
+)
+
+send_instances = Table(
+    "send_instances",
+    metadata,
+    Column("id", Integer, primary_key=True),  # InstanceId
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("definition_id", Integer, ForeignKey("send_definitions.id"), nullable=False),
+    # Scheduled | Processing | Sending | Cancel Pending | Complete | Canceled | Error
+    Column("status", String(20), nullable=False),
+    Column("scheduled_at", DateTime, nullable=False),  # effective start time (UTC)
+    Column("sync_id", Integer, nullable=True),
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),
+    Column("completed_at", DateTime, nullable=True),
+    Index("ix_send_instances_due", "status", "scheduled_at"),
+    Index("ix_send_instances_mid", "mid", "id"),
+)
+
+# One resolution of a Salesforce audience (the instance's SyncId) and the members it found.
+syncs = Table(
+    "syncs",
+    metadata,
+    Column("id", Integer, primary_key=True),  # SyncId
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("instance_id", Integer, ForeignKey("send_instances.id"), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("seconds", JSON, nullable=True),
+    Column("counts", JSON, nullable=True),
+)
+
+sync_members = Table(
+    "sync_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sync_id", Integer, ForeignKey("syncs.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(10), nullable=False),  # "target" | "exclusion"
+    Column("sf_id", String(18), nullable=False),  # 18-character Salesforce id = SubscriberKey
+    Column("kind", String(10), nullable=False),  # "Contact" | "Lead"
+    Column("email", String(254), nullable=True),
+    Column("opted_out", Boolean, nullable=False, default=False),
+    Column("attributes", JSON, nullable=False),  # Id, FirstName, LastName, Email, …
+    Index("ix_sync_members_sync", "sync_id", "role", "id"),
+)
+
+# --- The local CRM store: Salesforce records for the offline stand-in ------------------------
+
+crm_people = Table(  # Contacts and Leads
+    "crm_people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("sf_id", String(18), nullable=False),
+    Column("kind", String(10), nullable=False),  # "Contact" | "Lead"
+    Column("first_name", String(100), nullable=True),
+    Column("last_name", String(100), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("opted_out", Boolean, nullable=False, default=False),  # HasOptedOutOfEmail
+    Column("fields", JSON, nullable=False),  # every column of the CSV row, by Salesforce name
+    UniqueConstraint("mid", "sf_id", name="uq_crm_people_id"),
+)
+
+crm_campaigns = Table(
+    "crm_campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("sf_id", String(18), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("mid", "sf_id", name="uq_crm_campaigns_id"),
+)
+
+crm_campaign_members = Table(
+    "crm_campaign_members",
+    metadata,
+    Column(
+        "campaign_id", Integer, ForeignKey("crm_campaigns.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("person_id", Integer, ForeignKey("crm_people.id", ondelete="CASCADE"), primary_key=True),
+)
+
+crm_reports = Table(
+    "crm_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("sf_id", String(18), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("mid", "sf_id", name="uq_crm_reports_id"),
+)
+
+crm_report_rows = Table(
+    "crm_report_rows",
+    metadata,
+    Column(
+        "report_id", Integer, ForeignKey("crm_reports.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("person_id", Integer, ForeignKey("crm_people.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# How an account reaches its Salesforce org; no row = the local CRM store.
+crm_connections = Table(
+    "crm_connections",
+    metadata,
+    Column("mid", Integer, ForeignKey("accounts.mid"), primary_key=True),
+    Column("kind", String(20), nullable=False),  # "local" | "salesforce"
+    Column("settings", JSON, nullable=False),  # instance URL, API version, credentials (sealed)
 )
