@@ -7,7 +7,7 @@ start latency, audience build time, delivered messages per second, worker CPU pe
 messages, peak worker RSS; then smtp-source sending the same number of same-size messages to the
 same sink, and the ratio.
 
-    python bench/throughput.py [--recipients 100000] [--workers 2] [--connections 4]
+    python -m bench.throughput [--recipients 100000] [--workers 2] [--connections 4]
                                [--database-url postgresql://…]
 """
 
@@ -15,31 +15,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlalchemy import select
 
+from bench.harness import api_server, postfix_tool, smtp_sink, worker_processes
 from sendwell.app import create_app
 from sendwell.config import Settings
 from sendwell.services.audience_data import insert_rows, validate_row
 from sendwell.services.catalog import find_ref
 from sendwell.services.registry import KINDS
-from sendwell.store.tables import recipients, send_jobs
+from sendwell.store.tables import send_jobs
 
-POSTFIX_PATH = "/usr/sbin:/usr/lib/postfix/sbin:" + os.environ.get("PATH", "")
 PARAGRAPH = (
     "We have prepared your monthly account summary and a few offers picked for you. Your loyalty "
     "balance and recent orders are listed below; reply to this message if anything looks wrong "
@@ -52,22 +46,6 @@ HTML = (
     '<a href="https://shop.example.test/offers">Offers</a></body></html>\n'
 )
 TEXT = "Hello %%FirstName%% %%LastName%%,\n\n" + (PARAGRAPH + "\n\n") * 8 + "Member %%MemberID%%\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def load(engine, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +147,7 @@ def message_size(job_id: int, spec: dict, settings: Settings) -> int:
     from email.utils import formatdate
 
     from sendwell.domain.message import compile_message
-    from sendwell.engine.pipeline import message_spec
+    from sendwell.engine.delivery import message_spec
 
     values = {
         "firstname": "First1",
@@ -191,66 +169,44 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    sink_bin = shutil.which("smtp-sink", path=POSTFIX_PATH)
-    source_bin = shutil.which("smtp-source", path=POSTFIX_PATH)
-    if not sink_bin:
-        sys.exit("smtp-sink not found (Debian package: postfix)")
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
-    sink_port, api_port = free_port(), free_port()
+    try:
+        with smtp_sink() as sink_port:
+            run(args, db_url, sink_port)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
     transport = (
         f"smtp://127.0.0.1:{sink_port}?starttls=off&connections={args.connections}&helo=bench"
     )
     settings = Settings(
         database_url=db_url, transport=transport, workers=0, chunk_size=args.chunk_size
     )
-    sink = subprocess.Popen(
-        [
-            sink_bin,
-            *(["-u", "nobody"] if os.geteuid() == 0 else []),
-            f"127.0.0.1:{sink_port}",
-            "1000",
-        ],
-        stdout=subprocess.DEVNULL,
+    app = create_app(settings, start_workers=False)
+    engine = app.state.engine
+    t0 = time.perf_counter()
+    load(engine, args.recipients)
+    print(
+        json.dumps(
+            {
+                "step": "load",
+                "recipients": args.recipients,
+                "seconds": round(time.perf_counter() - t0, 2),
+                "database": db_url.split(":")[0],
+            }
+        )
     )
-    workers: list[subprocess.Popen] = []
-    server = None
-    try:
-        wait_port(sink_port)
-        app = create_app(settings, start_workers=False)
-        engine = app.state.engine
-        t0 = time.perf_counter()
-        load(engine, args.recipients)
-        print(
-            json.dumps(
-                {
-                    "step": "load",
-                    "recipients": args.recipients,
-                    "seconds": round(time.perf_counter() - t0, 2),
-                    "database": db_url.split(":")[0],
-                }
-            )
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning")
-        )
-        threading.Thread(target=server.run, daemon=True).start()
-        wait_port(api_port)
-        env = {
-            **os.environ,
-            "SENDWELL_DATABASE_URL": db_url,
-            "SENDWELL_TRANSPORT": transport,
-            "SENDWELL_CHUNK_SIZE": str(args.chunk_size),
-        }
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "sendwell", "worker"], env=env, stderr=subprocess.DEVNULL
-            )
-            for _ in range(args.workers)
-        ]
-        time.sleep(2)  # let the workers import and connect
+    env = {
+        "SENDWELL_DATABASE_URL": db_url,
+        "SENDWELL_TRANSPORT": transport,
+        "SENDWELL_CHUNK_SIZE": str(args.chunk_size),
+    }
+    with api_server(app) as api_port, worker_processes(args.workers, env):
         with httpx.Client(base_url=f"http://127.0.0.1:{api_port}") as client:
-            # Warm up: the first UsernameToken check runs scrypt; later ones hit the verified cache.
+            # Warm up: the first UsernameToken check runs scrypt; later ones hit the cache.
             warm = PERFORM.replace("PerformRequestMsg", "Nothing")
             client.post("/Service.asmx", content=warm.encode(), headers={"SOAPAction": "Perform"})
             started = time.perf_counter()
@@ -263,103 +219,76 @@ def main() -> None:
         assert "<OverallStatus>OK</OverallStatus>" in reply.text, reply.text
         job_id = int(reply.text.split("<ID>")[1].split("</ID>")[0])
         print(json.dumps({"step": "perform_start", "job_id": job_id, "ms": round(perform_ms, 1)}))
-        first_sent = None
         while True:
             with engine.connect() as conn:
                 job = conn.execute(select(send_jobs).where(send_jobs.c.id == job_id)).one()
-            if job.sent and first_sent is None:
-                first_sent = time.perf_counter()
             if job.status != "Sending":
                 break
             time.sleep(0.05)
         done = time.perf_counter()
-        with engine.connect() as conn:
-            last = conn.execute(
-                select(recipients.c.sent_at)
-                .where(recipients.c.job_id == job_id)
-                .order_by(recipients.c.sent_at.desc())
-                .limit(1)
-            ).scalar()
-        for w in workers:
-            w.send_signal(signal.SIGINT)
-        for w in workers:
-            w.wait(30)
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        audience = (job.timings or {}).get("audience")
-        delivery_seconds = done - started - (audience or 0)
-        print(
-            json.dumps(
-                {
-                    "step": "send",
-                    "status": job.status,
-                    "targeted": job.targeted,
-                    "sent": job.sent,
-                    "errored": job.errored,
-                    "deferred": job.deferred,
-                    "audience_seconds": audience,
-                    "total_seconds": round(done - started, 2),
-                    "msgs_per_s": round(job.sent / delivery_seconds),
-                    "msgs_per_s_including_audience": round(job.sent / (done - started)),
-                    "last_sent_at": str(last),
-                }
-            )
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, now stopped
+    audience = (job.timings or {}).get("audience") or 0
+    delivery_seconds = done - started - audience
+    print(
+        json.dumps(
+            {
+                "step": "send",
+                "status": job.status,
+                "targeted": job.targeted,
+                "sent": job.sent,
+                "errored": job.errored,
+                "deferred": job.deferred,
+                "audience_seconds": audience,
+                "total_seconds": round(done - started, 2),
+                "msgs_per_s": round(job.sent / delivery_seconds),
+                "msgs_per_s_including_audience": round(job.sent / (done - started)),
+            }
         )
-        worker_cpu = usage.ru_utime + usage.ru_stime  # children so far: the workers only
-        print(
-            json.dumps(
-                {
-                    "step": "resources",
-                    "workers": args.workers,
-                    "worker_cpu_ms_per_1000_msgs": round(
-                        1000 * worker_cpu / max(job.sent, 1) * 1000, 1
-                    ),
-                    "peak_worker_rss_mb": round(usage.ru_maxrss / 1024, 1),
-                    "api_process_peak_rss_mb": round(
-                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-                    ),
-                }
-            )
+    )
+    worker_cpu = usage.ru_utime + usage.ru_stime
+    print(
+        json.dumps(
+            {
+                "step": "resources",
+                "workers": args.workers,
+                "worker_cpu_ms_per_1000_msgs": round(1e6 * worker_cpu / max(job.sent, 1), 1),
+                "peak_worker_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "api_process_peak_rss_mb": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+            }
         )
-        if source_bin:
-            size = message_size(job_id, job.spec, settings)
-            t = time.perf_counter()
-            subprocess.run(
-                [
-                    source_bin,
-                    "-d",
-                    "-s",
-                    str(args.workers * args.connections),
-                    "-m",
-                    str(job.sent),
-                    "-l",
-                    str(size),
-                    f"127.0.0.1:{sink_port}",
-                ],
-                check=True,
-            )
-            source_seconds = time.perf_counter() - t
-            rate = job.sent / source_seconds
-            print(
-                json.dumps(
-                    {
-                        "step": "smtp-source",
-                        "messages": job.sent,
-                        "bytes": size,
-                        "sessions": args.workers * args.connections,
-                        "msgs_per_s": round(rate),
-                        "sendwell_ratio": round((job.sent / delivery_seconds) / rate, 3),
-                    }
-                )
-            )
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-        if server is not None:
-            server.should_exit = True
-        sink.terminate()
-        sink.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    )
+    size = message_size(job_id, job.spec, settings)
+    sessions = args.workers * args.connections
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            postfix_tool("smtp-source"),
+            "-d",
+            "-s",
+            str(sessions),
+            "-m",
+            str(job.sent),
+            "-l",
+            str(size),
+            f"127.0.0.1:{sink_port}",
+        ],
+        check=True,
+    )
+    rate = job.sent / (time.perf_counter() - t)
+    print(
+        json.dumps(
+            {
+                "step": "smtp-source",
+                "messages": job.sent,
+                "bytes": size,
+                "sessions": sessions,
+                "msgs_per_s": round(rate),
+                "sendwell_ratio": round((job.sent / delivery_seconds) / rate, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

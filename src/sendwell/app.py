@@ -10,10 +10,11 @@ from email.utils import formatdate
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
-from sendwell.api.rest import auth, captured
+from sendwell.api.rest import auth, captured, lookups, send_api
 from sendwell.api.rest.errors import (
     DOCS,
     OAuthError,
@@ -78,11 +79,16 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.state.started_http_date = formatdate(usegmt=True)
     app.add_exception_handler(RestError, rest_error_handler)
     app.add_exception_handler(OAuthError, oauth_error_handler)
+    app.add_exception_handler(send_api.SendApiError, send_api.send_api_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(soap_views.router)
     app.include_router(auth.router)
     app.include_router(captured.router)
+    app.include_router(lookups.router)
+    app.include_router(send_api.router)
+    send_api.install_openapi(app)
     app.add_middleware(CaseInsensitivePaths)
     return app
 
@@ -98,13 +104,21 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Unknown routes and methods: JSON in Marketing Cloud's shape, never an HTML page."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        body = {"message": "Service Not Found", "errorcode": 10000, "documentation": ""}
+    elif exc.status_code == 405:
+        body = {"message": "Method Not Allowed", "errorcode": 30001, "documentation": ""}
+    else:
+        body = {"message": str(exc.detail), "errorcode": 0, "documentation": ""}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
-        {
-            "message": "An unexpected error occurred. It has been logged.",
-            "errorcode": 0,
-            "documentation": DOCS,
-        },
+        {"message": "Internal Server Error", "errorcode": 500, "documentation": ""},
         status_code=500,
     )

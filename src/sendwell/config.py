@@ -28,6 +28,12 @@ class Settings:
     token_ttl_seconds: int = 1200
     max_request_bytes: int = 10 * 1024 * 1024
     message_id_domain: str = "sendwell.local"
+    # Marketing Cloud "system time" is UTC-6 without daylight saving; naive REST times use it.
+    system_utc_offset_minutes: int = -360
+    throttle_period_seconds: int = 3600
+    # "documented": Send API errors as HTTP 200 + IsError (as Marketing Cloud's drafts show);
+    # "semantic": the same bodies with 400/404/409.
+    send_api_error_status: str = "documented"
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""

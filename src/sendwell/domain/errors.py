@@ -57,6 +57,18 @@ class Forbidden(SendwellError):
     code = 4
 
 
+class WrongState(SendwellError):
+    """The object exists but its state forbids the operation (REST errorcode 30002)."""
+
+    code = 30002
+
+
+# REST error codes (Marketing Cloud's error-handling table).
+REST_MISSING_FIELD = 10002
+REST_INVALID_VALUE = 10005
+REST_INVALID_TYPE = 10001
+REST_NOT_FOUND = 30003
+
 # Marketing Cloud's EmailSendDefinition codes (42000-42117).
 ESD_NOT_FOUND = 42002
 ESD_CLASSIFICATION_NOT_FOUND = 42003

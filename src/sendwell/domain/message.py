@@ -66,6 +66,7 @@ class MessageSpec:
     html: str | None
     text: str | None
     reply_to: str | None = None
+    cc: tuple[str, ...] = ()  # visible copies (a Cc header); the engine delivers them too
     message_id_domain: str
     headers: tuple[tuple[str, str], ...] = ()
     job_id: int
@@ -76,6 +77,8 @@ class MessageSpec:
         _check_address(self.from_address)
         if self.reply_to is not None:
             _check_address(self.reply_to)
+        for address in self.cc:
+            _check_address(address)
         if not _DOMAIN.fullmatch(self.message_id_domain):
             raise ValueError(f"invalid Message-ID domain: {self.message_id_domain!r}")
         for name, value in self.headers:
@@ -116,6 +119,8 @@ class CompiledMessage:
         self._id_tail = f".{secrets.token_hex(8)}@{spec.message_id_domain}>"
         self._from_line = f"From: {_mailbox(spec.from_name, spec.from_address, 6)}\r\n"
         static = [] if spec.reply_to is None else [f"Reply-To: {spec.reply_to}"]
+        if spec.cc:
+            static.append("Cc: " + ", ".join(spec.cc))
         static.append("MIME-Version: 1.0")
         static.extend(f"{name}: {value}" for name, value in spec.headers)
         # pieces[0] is the per-recipient head; body pieces that hold slots are Templates, filled

@@ -62,9 +62,15 @@ class WorkerPool:
     """The in-process workers of ``sendwell serve``."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.threads = [WorkerThread(engine, settings) for _ in range(max(0, settings.workers))]
+        self.engine = engine
+        self.settings = settings
+        self.threads: list[WorkerThread] = []
 
     def start(self) -> None:
+        """Start fresh threads (a stopped pool may be started again)."""
+        self.threads = [
+            WorkerThread(self.engine, self.settings) for _ in range(max(0, self.settings.workers))
+        ]
         for thread in self.threads:
             thread.start()
 

@@ -81,15 +81,7 @@ def build_spec(
             "The definition's SendClassification no longer exists.", e.ESD_CLASSIFICATION_NOT_FOUND
         )
     profile_ref = props.get("SenderProfile") or classification.props.get("SenderProfile")
-    profile = find_ref(conn, mid, "SenderProfile", profile_ref)
-    from_name = sender.get("FromName") or (profile.props.get("FromName") if profile else None)
-    from_address = sender.get("FromAddress") or (
-        profile.props.get("FromAddress") if profile else None
-    )
-    if not valid_email(from_address):
-        raise Invalid(f"The From address {from_address!r} is not valid.", 2)
-    if from_name and ("\r" in from_name or "\n" in from_name):
-        raise Invalid("The From name must not contain line breaks.", 2)
+    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, sender)
     sources, exclusions = [], []
     for item in props.get("SendDefinitionList") or []:
         target = sources if item["SendDefinitionListType"] == "SourceList" else exclusions
@@ -108,9 +100,9 @@ def build_spec(
             "TextBody": email.props.get("TextBody"),
         },
         "subject": props.get("EmailSubject") or email.props.get("Subject") or "",
-        "from_name": from_name or "",
+        "from_name": from_name,
         "from_address": from_address,
-        "reply_to": (profile.props.get("ReplyToAddress") if profile else None),
+        "reply_to": reply_to,
         "classification": classification.props.get("SendClassificationType", "Marketing"),
         "sources": sources,
         "exclusions": exclusions,
@@ -118,6 +110,21 @@ def build_spec(
         "send_logging": bool(props.get("IsSendLogging", True)),
         "bcc": props.get("BccEmail"),
     }
+
+
+def resolve_sender(
+    conn: Connection, mid: int, profile_ref: Mapping[str, Any] | None, dynamic: Mapping[str, Any]
+) -> tuple[str, str, str | None]:
+    """From name, From address and Reply-To: the dynamic sender over the sender profile."""
+    profile = find_ref(conn, mid, "SenderProfile", profile_ref)
+    props = profile.props if profile else {}
+    from_name = dynamic.get("FromName") or props.get("FromName") or ""
+    from_address = dynamic.get("FromAddress") or props.get("FromAddress")
+    if not valid_email(from_address):
+        raise Invalid(f"The From address {from_address!r} is not valid.", 2)
+    if "\r" in from_name or "\n" in from_name:
+        raise Invalid("The From name must not contain line breaks.", 2)
+    return from_name, from_address, props.get("ReplyToAddress") or None
 
 
 def _audience_source(conn: Connection, mid: int, item: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.sql import Select
@@ -27,7 +29,7 @@ from sqlalchemy.sql import Select
 from sendwell.domain.errors import Invalid
 from sendwell.domain.filters import parse_filter
 from sendwell.store.filter_sql import to_sql
-from sendwell.store.tables import de_rows, list_members, recipients, subscribers
+from sendwell.store.tables import de_rows, list_members, recipients, subscribers, sync_members
 
 # Subscriber statuses that suppress a send, by send classification type.
 SUPPRESSED = {
@@ -58,7 +60,16 @@ class AudienceCounts:
 
 
 def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
-    """Rows of one source as (subscriber_key, email, attributes, src, ord)."""
+    """Rows of one source as (subscriber_key, email, attributes, src, ord, opted_out)."""
+    if source["kind"] == "sync":  # a resolved Salesforce audience (REST Send API)
+        return select(
+            sync_members.c.sf_id.label("subscriber_key"),
+            sync_members.c.email.label("email"),
+            sync_members.c.attributes.label("attributes"),
+            literal(ordinal).label("src"),
+            sync_members.c.id.label("ord"),
+            sync_members.c.opted_out.label("opted_out"),
+        ).where(sync_members.c.sync_id == source["sync_id"], sync_members.c.role == source["role"])
     tree = parse_filter(source.get("filter"))
     if source["kind"] == "de":
         fields: Mapping[str, str] = source.get("fields") or {}
@@ -76,6 +87,7 @@ def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
             de_rows.c.data.label("attributes"),
             literal(ordinal).label("src"),
             de_rows.c.id.label("ord"),
+            literal(False).label("opted_out"),
         ).where(de_rows.c.de_id == source["de_id"], to_sql(tree, de_column))
 
     def subscriber_column(prop: str):  # type: ignore[no-untyped-def]
@@ -91,6 +103,7 @@ def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
             subscribers.c.attributes.label("attributes"),
             literal(ordinal).label("src"),
             subscribers.c.id.label("ord"),
+            literal(False).label("opted_out"),
         )
         .join(list_members, list_members.c.subscriber_id == subscribers.c.id)
         .where(
@@ -138,14 +151,13 @@ def build_audience(
     counts: dict[str, int] = {}
     for name in ("unsubscribed", "undeliverable"):
         statuses = rules[name]
-        if not statuses:
-            counts[name] = 0
-            continue
         suppressed = exists().where(
             subscribers.c.mid == mid,
             subscribers.c.subscriber_key == step.c.subscriber_key,
-            subscribers.c.status.in_(statuses),
+            subscribers.c.status.in_(statuses or ("",)),
         )
+        if name == "unsubscribed":  # Salesforce's HasOptedOutOfEmail counts as unsubscribed
+            suppressed = or_(suppressed, step.c.opted_out == true())
         counts[name] = _count(conn, select(step.c.ord).where(suppressed))
         step = select(*step.c).where(~suppressed).cte(f"not_{name}")
     partition = [step.c.subscriber_key]

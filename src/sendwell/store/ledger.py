@@ -61,11 +61,13 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                 chunks.c.first_seq,
                 chunks.c.last_seq,
                 chunks.c.state,
+                send_jobs.c.next_send_at,
             )
             .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
             .where(
                 send_jobs.c.status == "Sending",
                 send_jobs.c.phase == "delivering",
+                or_(send_jobs.c.next_send_at.is_(None), send_jobs.c.next_send_at <= now),
                 or_(
                     chunks.c.state == "pending",
                     (chunks.c.state == "claimed") & (chunks.c.lease_until < now),
@@ -75,6 +77,14 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
             .limit(8)
         ).all()
         for c in candidates:
+            # A throttled job (next_send_at set) hands out one chunk at a time: hold it for
+            # the lease, so a crashed worker's hold lapses by itself.
+            if c.next_send_at is not None and not conn.execute(
+                update(send_jobs)
+                .where(send_jobs.c.id == c.job_id, send_jobs.c.next_send_at <= now)
+                .values(next_send_at=now + timedelta(seconds=lease_seconds))
+            ).rowcount:
+                continue
             taken = conn.execute(
                 update(chunks)
                 .where(
@@ -89,6 +99,12 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
             ).rowcount
             if taken == 1:
                 return Claim(c.job_id, c.chunk_no, c.first_seq, c.last_seq)
+            if c.next_send_at is not None:  # give the hold back
+                conn.execute(
+                    update(send_jobs)
+                    .where(send_jobs.c.id == c.job_id)
+                    .values(next_send_at=c.next_send_at)
+                )
     return None
 
 

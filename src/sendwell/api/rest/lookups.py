@@ -1,0 +1,167 @@
+"""The Send API's prerequisite look-ups over REST: emails and send classifications.
+
+``/asset/v1/content/assets`` lists emails the way Content Builder does, with the numeric classic
+ID the Send API takes in ``legacyData.legacyId``. ``/sendwell/v1/sendclassifications`` is
+Sendwell's own route (Marketing Cloud has no public REST one), deliberately outside any
+Marketing Cloud prefix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.errors import RestError
+from sendwell.services.accounts import Principal
+from sendwell.store.tables import objects
+
+router = APIRouter(tags=["look-ups"])
+
+
+def _emails(request: Request, mid: int) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as conn:
+        rows = conn.execute(
+            select(objects)
+            .where(objects.c.mid == mid, objects.c.type == "Email")
+            .order_by(objects.c.id)
+        ).all()
+    return [
+        {
+            "id": row.id,
+            "customerKey": row.customer_key,
+            "objectID": row.object_id,
+            "name": row.props.get("Name"),
+            "assetType": {"id": 208, "name": "htmlemail"},
+            "views": {"subjectline": {"content": row.props.get("Subject") or ""}},
+            "createdDate": row.created_at.isoformat(),
+            "modifiedDate": row.modified_at.isoformat(),
+            "legacyData": {
+                "legacyId": row.id,
+                "legacyKey": row.customer_key,
+                "legacyType": "email",
+            },
+        }
+        for row in rows
+    ]
+
+
+FILTERABLE = {"id", "name", "customerkey", "assettype.name", "legacydata.legacyid"}
+
+
+def _value(item: dict[str, Any], path: str) -> Any:
+    value: Any = item
+    for part in path.split("."):
+        value = (
+            next((v for k, v in value.items() if k.lower() == part.lower()), None)
+            if isinstance(value, dict)
+            else None
+        )
+    return value
+
+
+def _matches(item: dict[str, Any], query: dict[str, Any] | None) -> bool:
+    """Content Builder's simple and compound queries over the few fields emails have here."""
+    if not query:
+        return True
+    if "leftOperand" in query:
+        left, right = (
+            _matches(item, query["leftOperand"]),
+            _matches(item, query.get("rightOperand")),
+        )
+        return (
+            left and right
+            if str(query.get("logicalOperator", "AND")).upper() == "AND"
+            else left or right
+        )
+    prop = str(query.get("property", ""))
+    if prop.lower() not in FILTERABLE:
+        raise RestError(400, f"Querying assets by {prop!r} is not supported here", 10005)
+    actual = _value(item, prop)
+    op = str(query.get("simpleOperator", "equal")).lower()
+    wanted = query.get("value")
+    if op in ("equal", "equals"):
+        return str(actual).lower() == str(wanted).lower()
+    if op == "notequal":
+        return str(actual).lower() != str(wanted).lower()
+    if op == "like":
+        return str(wanted).lower().strip("%") in str(actual).lower()
+    if op == "in":
+        return str(actual).lower() in {str(v).lower() for v in (wanted or [])}
+    raise RestError(400, f"The operator {op!r} is not supported here", 10005)
+
+
+def _page(items: list[dict[str, Any]], page: int, size: int) -> dict[str, Any]:
+    return {
+        "count": len(items),
+        "page": page,
+        "pageSize": size,
+        "links": {},
+        "items": items[(page - 1) * size : page * size],
+    }
+
+
+@router.get("/asset/v1/content/assets", summary="List emails (Content Builder form)")
+def list_assets(
+    request: Request,
+    page: int = Query(1, alias="$page", ge=1),
+    page_size: int = Query(50, alias="$pageSize", ge=1, le=500),
+    principal: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return _page(_emails(request, principal.mid), page, page_size)
+
+
+@router.post("/asset/v1/content/assets/query", summary="Query emails (Content Builder form)")
+async def query_assets(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise RestError(400, "The request body is not valid JSON", 10004) from None
+    if not isinstance(body, dict):
+        raise RestError(400, "The request body must be a JSON object", 10004)
+    paging = body.get("page") or {}
+    try:
+        page, size = int(paging.get("page", 1)), min(int(paging.get("pageSize", 50)), 500)
+    except (TypeError, ValueError):
+        raise RestError(400, "page.page and page.pageSize must be numbers", 10001) from None
+    if page < 1 or size < 1:
+        raise RestError(400, "page.page and page.pageSize must be positive", 10005)
+    items = [i for i in _emails(request, principal.mid) if _matches(i, body.get("query"))]
+    return _page(items, page, size)
+
+
+@router.get("/sendwell/v1/sendclassifications", summary="List send classifications (Sendwell)")
+def send_classifications(
+    request: Request,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, alias="pageSize", ge=1, le=500),
+    principal: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    with request.app.state.engine.connect() as conn:
+        rows = conn.execute(
+            select(objects)
+            .where(objects.c.mid == principal.mid, objects.c.type == "SendClassification")
+            .order_by(objects.c.id)
+        ).all()
+    items = [
+        {
+            "id": row.id,
+            "key": row.customer_key,
+            "name": row.props.get("Name"),
+            "sendClassificationType": row.props.get("SendClassificationType", "Marketing"),
+            "senderProfileId": (row.props.get("SenderProfile") or {}).get("ID"),
+            "deliveryProfileId": (row.props.get("DeliveryProfile") or {}).get("ID"),
+        }
+        for row in rows
+    ]
+    return {
+        "count": len(items),
+        "page": page,
+        "pageSize": page_size,
+        "items": items[(page - 1) * page_size : page * page_size],
+    }

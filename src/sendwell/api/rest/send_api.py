@@ -1,0 +1,408 @@
+"""The REST Send API: ``/data/v1/integration/send/{integrationType}/{channel}/…``.
+
+Gateway problems (token, scope, malformed JSON) answer with their HTTP status and Marketing
+Cloud's ``{message, errorcode, documentation}``; Send API problems answer in the documented
+``{IsError, Message}`` envelope (HTTP 200 by default, see ``send_api_error_status``), with
+``message`` and ``errorcode`` added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from sendwell.api.rest import send_models as m
+from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.errors import RestError
+from sendwell.domain.errors import (
+    REST_INVALID_TYPE,
+    REST_INVALID_VALUE,
+    NotFound,
+    SendwellError,
+    WrongState,
+)
+from sendwell.services import send_definitions, send_instances
+from sendwell.services.accounts import Principal
+
+PREFIX = "/data/v1/integration/send/{integration_type}/{channel}"
+router = APIRouter(prefix=PREFIX, tags=["Send API"])
+Model = TypeVar("Model", bound=BaseModel)
+SCHEMAS: dict[str, type[BaseModel]] = {}
+
+READ = ("marketing_cloud_connect_read", "email_read")
+WRITE = ("marketing_cloud_connect_write", "email_write")
+SEND = ("marketing_cloud_connect_send", "email_send")
+
+
+class SendApiError(Exception):
+    """A Send API error: the verb says what failed ("creating integrated send definition")."""
+
+    def __init__(self, verb: str, message: str, code: int) -> None:
+        super().__init__(message)
+        self.verb, self.message, self.code = verb, message, code
+
+
+async def send_api_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SendApiError)
+    text = f"Error {exc.verb}: {exc.message}"
+    status = 200
+    if request.app.state.settings.send_api_error_status == "semantic":
+        status = {30003: 404, 30002: 409, 30004: 409}.get(exc.code, 400)
+    return JSONResponse(
+        {
+            "IsError": True,
+            "Message": text,
+            "message": text,
+            "errorcode": exc.code,
+            "documentation": "",
+        },
+        status_code=status,
+    )
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI request body for a route that parses its JSON itself."""
+    SCHEMAS[model.__name__] = model
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+def responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"model": model},
+        "default": {"model": m.ErrorResult, "description": "Send API error"},
+    }
+
+
+def install_openapi(app: Any) -> None:
+    """Add the request models that routes parse themselves to the OpenAPI components."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in SCHEMAS.items():
+            generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(generated.pop("$defs", {}))
+            components[name] = generated
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
+def scoped(scopes: tuple[str, ...]) -> Callable[..., Principal]:
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.scope and not principal.scope.intersection(scopes):
+            raise RestError(403, "Insufficient privileges", 20002)
+        return principal
+
+    return check
+
+
+def _route_check(integration_type: str, channel: str, verb: str) -> None:
+    if integration_type.lower() != "salesforce":
+        raise SendApiError(
+            verb,
+            f"integrationType '{integration_type}' is not supported; supported: salesforce",
+            10005,
+        )
+    if channel.lower() != "email":
+        raise SendApiError(verb, f"channel '{channel}' is not supported; supported: email", 10005)
+
+
+async def _parse(request: Request, model: type[Model], verb: str) -> Model:
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "application/json")
+    if raw and "json" not in content_type.lower():
+        raise RestError(415, f"Unsupported media type {content_type}; send application/json", 10000)
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise RestError(400, "The request body is not valid JSON", 10004) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise SendApiError(verb, f"Invalid data type: {problems}", REST_INVALID_TYPE) from None
+
+
+def _page(request: Request, verb: str) -> tuple[int, int]:
+    values = []
+    for name, default in (("page", 1), ("pagesize", 50)):
+        raw = next((v for k, v in request.query_params.items() if k.lower() == name), None)
+        try:
+            value = default if raw is None else int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise SendApiError(verb, f"{name} must be a positive number", REST_INVALID_VALUE)
+        values.append(value)
+    return values[0], min(values[1], 500)
+
+
+def _run(verb: str, action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except SendwellError as exc:
+        code = exc.code if exc.code >= 10000 else (30003 if isinstance(exc, NotFound) else 10005)
+        if isinstance(exc, WrongState):
+            code = 30002
+        raise SendApiError(verb, exc.message, code) from None
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.engine
+
+
+# --- instances (matched before /{definitionId}) ------------------------------------------------
+
+
+@router.get(
+    "/instance",
+    summary="Get Instances",
+    responses=responses(m.InstancesReply),
+)
+def get_instances(
+    integration_type: str,
+    channel: str,
+    request: Request,
+    principal: Principal = Depends(scoped(READ)),
+) -> dict[str, Any]:
+    verb = "retrieving integrated send instances"
+    _route_check(integration_type, channel, verb)
+    page, size = _page(request, verb)
+    with _engine(request).begin() as conn:
+        total, items = _run(verb, lambda: send_instances.listing(conn, principal.mid, page, size))
+    return {"Count": total, "Page": page, "PageSize": size, "Instances": items, "IsError": False}
+
+
+@router.get(
+    "/instance/{instance_id}", summary="Get Instance Status", responses=responses(m.InstanceReply)
+)
+def get_instance(
+    integration_type: str,
+    channel: str,
+    instance_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(READ)),
+) -> dict[str, Any]:
+    verb = "retrieving integrated send instance"
+    _route_check(integration_type, channel, verb)
+    with _engine(request).begin() as conn:
+        view = _run(verb, lambda: send_instances.status(conn, principal.mid, instance_id))
+    return {**view, "IsError": False, "isError": False}
+
+
+@router.get(
+    "/instance/{instance_id}/cancel", summary="Cancel Instance", responses=responses(m.CancelReply)
+)
+def cancel_instance(
+    integration_type: str,
+    channel: str,
+    instance_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(SEND)),
+) -> dict[str, Any]:
+    verb = "canceling integrated send instance"
+    _route_check(integration_type, channel, verb)
+    with _engine(request).begin() as conn:
+        status = _run(verb, lambda: send_instances.cancel(conn, principal.mid, instance_id))
+    request.app.state.wake_workers()
+    return {"Status": status, "IsError": False}
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+@router.post(
+    "",
+    summary="Create Definition",
+    status_code=201,
+    openapi_extra=body_doc(m.CreateDefinitionRequest),
+    responses={201: {"model": m.CreateDefinitionReply}, "default": {"model": m.ErrorResult}},
+)
+async def create_definition(
+    integration_type: str,
+    channel: str,
+    request: Request,
+    principal: Principal = Depends(scoped(WRITE)),
+) -> JSONResponse:
+    verb = "creating integrated send definition"
+    _route_check(integration_type, channel, verb)
+    body = await _parse(request, m.CreateDefinitionRequest, verb)
+    if body.EmailDefinition is None:
+        raise SendApiError(verb, "EmailDefinition is required", 10002)
+    if body.Schedule is not None:
+        principal = scoped(SEND)(principal)
+    settings = request.app.state.settings
+    with _engine(request).begin() as conn:
+        # One transaction: if scheduling fails, the definition is not created either.
+        created = _run(
+            verb,
+            lambda: send_definitions.create(conn, principal.mid, body.EmailDefinition.to_body()),
+        )
+        reply: dict[str, Any] = {
+            "DefinitionId": created["DefinitionId"],
+            "ExternalKey": created["ExternalKey"],
+        }
+        if body.Schedule is not None:
+            schedule = body.Schedule.model_dump(exclude_none=True)
+            instance = _run(
+                "scheduling integrated send definition",
+                lambda: send_instances.schedule(
+                    conn, principal.mid, created["DefinitionId"], schedule, settings
+                ),
+            )
+            reply["InstanceId"] = str(instance)
+    if body.Schedule is not None:
+        request.app.state.wake_workers()
+    return JSONResponse({**reply, "IsError": False}, status_code=201)
+
+
+@router.post(
+    "/search",
+    summary="Search Definitions",
+    openapi_extra=body_doc(m.SearchRequest),
+    responses=responses(m.SearchReply),
+)
+async def search_definitions(
+    integration_type: str,
+    channel: str,
+    request: Request,
+    principal: Principal = Depends(scoped(READ)),
+) -> dict[str, Any]:
+    verb = "searching integrated send definitions"
+    _route_check(integration_type, channel, verb)
+    body = await _parse(request, m.SearchRequest, verb)
+    if body.Criteria is None:
+        raise SendApiError(verb, "Criteria is required", 10002)
+    page, size = _page(request, verb)
+    criteria = body.Criteria.model_dump(exclude_none=True)
+    with _engine(request).connect() as conn:
+        total, items = _run(
+            verb, lambda: send_definitions.search(conn, principal.mid, criteria, page, size)
+        )
+    return {"Count": total, "Page": page, "PageSize": size, "Definitions": items, "IsError": False}
+
+
+@router.get(
+    "/{definition_id}", summary="Get Definition by Id", responses=responses(m.DefinitionReply)
+)
+def get_definition(
+    integration_type: str,
+    channel: str,
+    definition_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(READ)),
+) -> dict[str, Any]:
+    verb = "retrieving integrated send definition"
+    _route_check(integration_type, channel, verb)
+    with _engine(request).connect() as conn:
+        definition = _run(verb, lambda: send_definitions.get(conn, principal.mid, definition_id))
+    return {"EmailDefinition": definition, "IsError": False}
+
+
+@router.put(
+    "/{definition_id}",
+    summary="Update Definition by Id",
+    openapi_extra=body_doc(m.UpdateDefinitionRequest),
+    responses=responses(m.Result),
+)
+async def update_definition(
+    integration_type: str,
+    channel: str,
+    definition_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(WRITE)),
+) -> dict[str, Any]:
+    verb = "updating integrated send definition"
+    _route_check(integration_type, channel, verb)
+    body = await _parse(request, m.UpdateDefinitionRequest, verb)
+    if body.EmailDefinition is None:
+        raise SendApiError(verb, "EmailDefinition is required", 10002)
+    given = body.EmailDefinition.to_body()
+    with _engine(request).begin() as conn:
+        _run(verb, lambda: send_definitions.replace(conn, principal.mid, definition_id, given))
+    return {"IsError": False}
+
+
+@router.delete("/{definition_id}", summary="Delete Definition", responses=responses(m.Result))
+def delete_definition(
+    integration_type: str,
+    channel: str,
+    definition_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(WRITE)),
+) -> dict[str, Any]:
+    verb = "deleting integrated send definition"
+    _route_check(integration_type, channel, verb)
+    with _engine(request).begin() as conn:
+        _run(verb, lambda: send_definitions.delete(conn, principal.mid, definition_id))
+    return {"IsError": False}
+
+
+@router.post(
+    "/{definition_id}/schedule",
+    summary="Schedule Send",
+    openapi_extra=body_doc(m.ScheduleRequest),
+    responses=responses(m.ScheduleReply),
+)
+async def schedule_send(
+    integration_type: str,
+    channel: str,
+    definition_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(SEND)),
+) -> dict[str, Any]:
+    verb = "scheduling integrated send definition"
+    _route_check(integration_type, channel, verb)
+    body = await _parse(request, m.ScheduleRequest, verb)
+    if body.Schedule is None:
+        raise SendApiError(verb, "Schedule is required", 10002)
+    given = body.Schedule.model_dump(exclude_none=True)
+    settings = request.app.state.settings
+    with _engine(request).begin() as conn:
+        instance = _run(
+            verb,
+            lambda: send_instances.schedule(conn, principal.mid, definition_id, given, settings),
+        )
+    request.app.state.wake_workers()
+    return {"InstanceId": str(instance), "IsError": False}
+
+
+@router.get(
+    "/{definition_id}/instance",
+    summary="Get Instances by Definition",
+    responses=responses(m.InstancesReply),
+)
+def get_instances_by_definition(
+    integration_type: str,
+    channel: str,
+    definition_id: str,
+    request: Request,
+    principal: Principal = Depends(scoped(READ)),
+) -> dict[str, Any]:
+    verb = "retrieving integrated send definition"
+    _route_check(integration_type, channel, verb)
+    page, size = _page(request, verb)
+    with _engine(request).begin() as conn:
+        total, items = _run(
+            verb, lambda: send_instances.listing(conn, principal.mid, page, size, definition_id)
+        )
+    return {"Count": total, "Page": page, "PageSize": size, "Instances": items, "IsError": False}

@@ -1,0 +1,203 @@
+"""The delivery step of a job: render a claimed chunk, hand it to the transport, record it.
+
+The message is compiled once per job per worker (``PreparedJob``); per recipient only its slots
+are filled. Outcomes go to the ledger in the same transaction that closes the chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import time
+from email.utils import formatdate
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from sendwell.config import Settings
+from sendwell.domain.clock import utcnow
+from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
+from sendwell.domain.personalization import SYSTEM_FIELDS
+from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
+from sendwell.engine.transports.base import Envelope, Outcome, Transport
+from sendwell.store import ledger
+from sendwell.store.tables import send_jobs, subscribers
+
+log = logging.getLogger("sendwell.engine")
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """What a worker keeps per job: the frozen spec and the message compiled once."""
+
+    mid: int
+    spec: dict[str, Any]
+    message: CompiledMessage
+    profile_fields: frozenset[str]  # fields to take from subscriber attributes
+    copies: tuple[str, ...]  # CC and BCC addresses that get a copy of every message
+    throttle: Throttle | None
+
+
+class PreparedJobs:
+    """A small per-worker cache of prepared jobs."""
+
+    def __init__(self, engine: Engine, settings: Settings, size: int = 16) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.size = size
+        self._jobs: OrderedDict[int, PreparedJob] = OrderedDict()
+
+    def get(self, job_id: int) -> PreparedJob:
+        prepared = self._jobs.get(job_id)
+        if prepared is None:
+            with self.engine.connect() as conn:
+                job = conn.execute(
+                    select(send_jobs.c.mid, send_jobs.c.spec).where(send_jobs.c.id == job_id)
+                ).one()
+            spec = job.spec
+            message = compile_message(message_spec(job_id, spec, self.settings))
+            copies = tuple(spec.get("cc") or ()) + tuple(spec.get("bcc") or ())
+            prepared = PreparedJob(
+                job.mid, spec, message, profile_fields(spec, message), copies, throttle_of(spec)
+            )
+            self._jobs[job_id] = prepared
+            while len(self._jobs) > self.size:
+                self._jobs.popitem(last=False)
+        return prepared
+
+
+async def deliver_chunk(
+    engine: Engine, transport: Transport, job: PreparedJob, claim: ledger.Claim, owner: str
+) -> None:
+    """Render and deliver one claimed chunk; record every recipient's outcome."""
+    with engine.connect() as conn:
+        rows = ledger.pending_recipients(conn, claim)
+        profiles = (
+            subscriber_attributes(conn, job.mid, [r.subscriber_key for r in rows])
+            if job.profile_fields
+            else {}
+        )
+    date = formatdate(usegmt=True)
+    job_text = str(claim.job_id)
+    sender = job.spec["from_address"]
+    envelopes: list[Envelope] = []
+    message_ids: dict[int, str] = {}
+    refused: list[Outcome] = []
+    for row in rows:
+        values = {k.lower(): "" if v is None else str(v) for k, v in row.attributes.items()}
+        for name, value in profiles.get(row.subscriber_key, {}).items():
+            values.setdefault(name, value)
+        values["emailaddr"] = row.email
+        values["_subscriberkey"] = row.subscriber_key
+        values["jobid"] = job_text
+        try:
+            rendered = job.message.render(values, row.email, None, row.seq, date)
+        except ValueError as exc:  # an address or value no message can carry
+            refused.append(Outcome(row.seq, "failed", 0, f"not rendered: {exc}"))
+            continue
+        message_ids[row.seq] = rendered.message_id
+        envelopes.append(Envelope(row.seq, sender, row.email, rendered.data, job_id=claim.job_id))
+        # Copies carry a negative reference: they are delivered, not entered in the ledger.
+        envelopes.extend(
+            Envelope(-row.seq, sender, copy, rendered.data, job_id=claim.job_id)
+            for copy in job.copies
+        )
+    outcomes = await transport.deliver(envelopes) if envelopes else []
+    for outcome in outcomes:
+        if outcome.ref < 0 and outcome.status != "sent":
+            log.warning("job %s: copy to CC/BCC not delivered: %s", claim.job_id, outcome.reply)
+    outcomes = [o for o in outcomes if o.ref > 0] + refused
+    with engine.begin() as conn:
+        tally = ledger.record_outcomes(
+            conn,
+            claim,
+            (
+                ledger.RecipientOutcome(o.ref, o.status, o.code, o.reply, message_ids.get(o.ref))
+                for o in outcomes
+            ),
+            owner,
+        )
+        if job.throttle is not None:
+            _pace(conn, claim.job_id, job.throttle, len(outcomes))
+        finished = ledger.finish_if_done(conn, claim.job_id)
+    log.info("job %s chunk %s delivered: %s", claim.job_id, claim.chunk_no, tally)
+    if finished:
+        log.info("job %s complete", claim.job_id)
+
+
+def _pace(conn: Connection, job_id: int, throttle: Throttle, delivered: int) -> None:
+    """Move a throttled job's next_send_at past its period limit and outside-window hours."""
+    job = conn.execute(
+        select(send_jobs.c.period_start, send_jobs.c.period_sent).where(send_jobs.c.id == job_id)
+    ).one()
+    now = utcnow()
+    state, next_at = after_delivery(
+        now, PeriodState(job.period_start, job.period_sent), delivered, throttle
+    )
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job_id)
+        .values(
+            period_start=state.period_start,
+            period_sent=state.period_sent,
+            next_send_at=next_at or now,
+        )
+    )
+
+
+def throttle_of(spec: dict[str, Any]) -> Throttle | None:
+    """The job's throttle, if its definition asked for one."""
+    given = spec.get("throttle")
+    if not given:
+        return None
+    return Throttle(
+        limit=given.get("limit"),
+        period_seconds=int(given.get("period_seconds") or 3600),
+        opens=time.fromisoformat(given["opens"]) if given.get("opens") else None,
+        closes=time.fromisoformat(given["closes"]) if given.get("closes") else None,
+        utc_offset_minutes=int(given.get("utc_offset_minutes") or 0),
+    )
+
+
+def profile_fields(spec: dict[str, Any], message: CompiledMessage) -> frozenset[str]:
+    """Personalization fields a data extension send must read from subscriber attributes.
+
+    Data extension rows are looked up first; a field no source data extension has comes from
+    the subscriber's profile attributes (All Subscribers), as in Marketing Cloud.
+    """
+    if not any(s["kind"] == "de" for s in spec["sources"]):
+        return frozenset()
+    row_fields = {f.lower() for s in spec["sources"] for f in (s.get("fields") or ())}
+    return frozenset(message.fields - SYSTEM_FIELDS - row_fields)
+
+
+def subscriber_attributes(conn: Any, mid: int, keys: list[str]) -> dict[str, dict[str, str]]:
+    """Profile attributes (lower-cased names) of the given subscribers, by subscriber key."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(subscribers.c.subscriber_key, subscribers.c.attributes).where(
+            subscribers.c.mid == mid, subscribers.c.subscriber_key.in_(keys)
+        )
+    )
+    return {
+        r.subscriber_key: {k.lower(): "" if v is None else str(v) for k, v in r.attributes.items()}
+        for r in rows
+    }
+
+
+def message_spec(job_id: int, spec: dict[str, Any], settings: Settings) -> MessageSpec:
+    """The message to compile for a job, from its frozen spec."""
+    return MessageSpec(
+        from_name=spec["from_name"],
+        from_address=spec["from_address"],
+        subject=spec["subject"],
+        html=spec["email"]["HTMLBody"] or None,
+        text=spec["email"]["TextBody"] or None,
+        reply_to=spec.get("reply_to") or None,
+        cc=tuple(spec.get("cc") or ()),
+        message_id_domain=settings.message_id_domain,
+        headers=(("X-Job-ID", str(job_id)),),
+        job_id=job_id,
+    )
