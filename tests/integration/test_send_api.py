@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 from tests.conftest import make_world
-from tests.integration.send_api_support import BASE, C, L, bearer, definition, setup_account
+from tests.integration.send_api_support import (
+    BASE,
+    CAMPAIGN,
+    C,
+    L,
+    bearer,
+    definition,
+    setup_account,
+)
 from tests.support import SmtpServer, retrieve, simple_filter, soap, text, wait_for
 
 
@@ -160,3 +168,54 @@ def test_search_update_delete(api) -> None:
     assert deleted.json() == {"IsError": False}
     gone = c.get(f"{BASE}/{first['DefinitionId']}", headers=auth).json()
     assert gone["IsError"] is True and "Unable to find" in gone["Message"]
+
+
+def test_cc_bcc_seed_list_and_single_part(api) -> None:
+    from tests.support import create
+
+    c, auth = api.client, api.auth
+    list_id = text(
+        soap(c, "Create", create("List", "<ListName>Seed List</ListName>"), user=api.user)[1],
+        "p:Results/p:NewID",
+    )
+    soap(
+        c,
+        "Create",
+        create(
+            "Subscriber",
+            "<EmailAddress>seed@example.test</EmailAddress>"
+            f"<Lists><ID>{list_id}</ID><Status>Active</Status></Lists>",
+        ),
+        user=api.user,
+    )
+    body = definition(
+        api.ids,
+        CC="cc@example.test",
+        Bcc="bcc@example.test",
+        IsMultipartMIME=False,
+        SeedList={"IsSeedListSend": True, "SeedListOccurance": 2},
+        Exclusions=[],
+        Targets=[{"Type": "Campaign", "Name": "Spring", "Id": CAMPAIGN}],
+    )
+    reply = c.post(
+        BASE,
+        json={
+            "EmailDefinition": body,
+            "Schedule": {"StartImmediately": True, "AllRecipientsOptedIn": True},
+        },
+        headers=auth,
+    ).json()
+    done = wait_status(api, reply["InstanceId"])
+    assert done["NumberSent"] == 4  # Cora, Carl, Cleo, Lea; Cy has no address
+    rcpts = sorted(api.smtp.recipients())
+    assert rcpts.count("cc@example.test") == 4 and rcpts.count("bcc@example.test") == 4
+    assert rcpts.count("seed@example.test") == 2  # every 2nd message
+    first = next(m.message for m in api.smtp.messages if m.rcpt_to == ["cora@example.test"])
+    assert first["Cc"] == "cc@example.test" and first["Bcc"] is None
+    assert first.get_content_type() == "text/html"  # IsMultipartMIME false: the HTML part only
+
+
+def test_unknown_seed_list_is_refused(api) -> None:
+    body = definition(api.ids, SeedList={"IsSeedListSend": True, "SeedListOccurance": 5})
+    reply = api.client.post(BASE, json={"EmailDefinition": body}, headers=api.auth).json()
+    assert reply["IsError"] is True and "Seed List" in reply["Message"]

@@ -37,6 +37,8 @@ class PreparedJob:
     profile_fields: frozenset[str]  # fields to take from subscriber attributes
     copies: tuple[str, ...]  # CC and BCC addresses that get a copy of every message
     throttle: Throttle | None
+    seeds: tuple[str, ...] = ()  # seed list: one of them gets a copy of every Nth message
+    seed_every: int = 0
 
 
 class PreparedJobs:
@@ -58,8 +60,16 @@ class PreparedJobs:
             spec = job.spec
             message = compile_message(message_spec(job_id, spec, self.settings))
             copies = tuple(spec.get("cc") or ()) + tuple(spec.get("bcc") or ())
+            seeds = spec.get("seeds") or {}
             prepared = PreparedJob(
-                job.mid, spec, message, profile_fields(spec, message), copies, throttle_of(spec)
+                job.mid,
+                spec,
+                message,
+                profile_fields(spec, message),
+                copies,
+                throttle_of(spec),
+                tuple(seeds.get("addresses") or ()),
+                int(seeds.get("every") or 0),
             )
             self._jobs[job_id] = prepared
             while len(self._jobs) > self.size:
@@ -103,10 +113,15 @@ async def deliver_chunk(
             Envelope(-row.seq, sender, copy, rendered.data, job_id=claim.job_id)
             for copy in job.copies
         )
+        if job.seeds and row.seq % job.seed_every == 0:
+            seed = job.seeds[(row.seq // job.seed_every - 1) % len(job.seeds)]
+            envelopes.append(Envelope(-row.seq, sender, seed, rendered.data, job_id=claim.job_id))
     outcomes = await transport.deliver(envelopes) if envelopes else []
     for outcome in outcomes:
         if outcome.ref < 0 and outcome.status != "sent":
-            log.warning("job %s: copy to CC/BCC not delivered: %s", claim.job_id, outcome.reply)
+            log.warning(
+                "job %s: a copy (CC/BCC/seed) was not delivered: %s", claim.job_id, outcome.reply
+            )
     outcomes = [o for o in outcomes if o.ref > 0] + refused
     with engine.begin() as conn:
         tally = ledger.record_outcomes(

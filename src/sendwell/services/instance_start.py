@@ -19,7 +19,7 @@ from sendwell.domain.errors import REST_INVALID_VALUE, REST_NOT_FOUND, Invalid, 
 from sendwell.services import send_definitions
 from sendwell.services.catalog import find_ref
 from sendwell.services.salesforce.connector import connector_for, parse_audience
-from sendwell.services.send_definitions import addresses
+from sendwell.services.send_definitions import addresses, seed_addresses
 from sendwell.services.send_instances import settle
 from sendwell.services.sends import resolve_sender
 from sendwell.store.tables import send_instances, send_jobs, syncs
@@ -190,9 +190,19 @@ def rest_spec(
         else [],
         "dedupe_by_email": bool(body.get("DedupeByEmail")),
         "send_logging": bool(body.get("UseSendLogging")),
+        "seeds": _seeds(conn, mid, body.get("SeedList")),
         "cc": addresses(body.get("CC")),
         "bcc": addresses(body.get("Bcc")),
         "throttle": throttle_spec(body.get("SendThrottling"), settings),
+    }
+
+
+def _seeds(conn: Connection, mid: int, seed: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not seed or not seed.get("IsSeedListSend"):
+        return None
+    return {
+        "every": int(seed.get("SeedListOccurance") or 1),
+        "addresses": seed_addresses(conn, mid),
     }
 
 

@@ -26,7 +26,7 @@ from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import find_ref
 from sendwell.services.rules import valid_email
 from sendwell.services.salesforce.connector import connector_for, parse_audience
-from sendwell.store.tables import send_definitions
+from sendwell.store.tables import list_members, objects, send_definitions, subscribers
 
 REQUIRED = ("Name", "EmailId", "SendClassificationId", "Targets")
 DEFAULTS: dict[str, Any] = {
@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "DedupeByEmail": False,
 }
 ACTIVE = ("Scheduled", "Processing", "Sending", "Cancel Pending")
+# Seed list sends copy every Nth message to the members of this List (Marketing Cloud keeps
+# seed lists per account; Sendwell takes the List of this name).
+SEED_LIST = "Seed List"
 
 
 def _number(body: Mapping[str, Any], field: str) -> int | None:
@@ -93,6 +96,17 @@ def validate(
             "Targets and exclusions of type SalesforceDataExtension cannot be mixed with others",
             REST_INVALID_VALUE,
         )
+    seed = body.get("SeedList") or {}
+    if seed.get("IsSeedListSend"):
+        if not seed_addresses(conn, mid):
+            raise Invalid(
+                f"IsSeedListSend needs a List named '{SEED_LIST}' with active members",
+                REST_INVALID_VALUE,
+            )
+        if int(seed.get("SeedListOccurance") or 0) < 1:
+            raise Invalid(
+                "SeedList.SeedListOccurance must be a positive number", REST_INVALID_VALUE
+            )
     throttle = body.get("SendThrottling")
     if throttle:
         limit = throttle.get("ThrottleLimit")
@@ -128,6 +142,23 @@ def _audience(conn: Connection, mid: int, entries: Any, role: str) -> list[dict[
             )
         out.append({"Type": ref.type, "Name": ref.name, "Id": ref.id})
     return out
+
+
+def seed_addresses(conn: Connection, mid: int) -> list[str]:
+    """The account's seed list: active members of the List named "Seed List"."""
+    rows = conn.execute(
+        select(subscribers.c.email)
+        .join(list_members, list_members.c.subscriber_id == subscribers.c.id)
+        .join(objects, objects.c.id == list_members.c.list_id)
+        .where(
+            objects.c.mid == mid,
+            objects.c.type == "List",
+            func.lower(objects.c.name) == SEED_LIST.lower(),
+            list_members.c.status == "Active",
+        )
+        .order_by(subscribers.c.id)
+    )
+    return [r.email for r in rows]
 
 
 def addresses(value: Any) -> list[str]:

@@ -240,12 +240,15 @@ def _member(name: str, kind: str, line: int, row: dict[str, str]) -> Member:
 
 
 def _existing(conn: Connection, table: Table, mid: int, ids: set[str]) -> dict[str, Any]:
-    """Rows of ``table`` in account ``mid`` with these Salesforce ids, by id."""
+    """(id, kind) rows of ``table`` in account ``mid`` with these Salesforce ids, by id."""
+    columns = [table.c.id, table.c.sf_id]
+    if table is crm_people:
+        columns.append(crm_people.c.kind)
     found: dict[str, Any] = {}
     wanted = sorted(ids)
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start : start + LOOKUP_CHUNK]
-        query = select(table).where(table.c.mid == mid, table.c.sf_id.in_(chunk))
+        query = select(*columns).where(table.c.mid == mid, table.c.sf_id.in_(chunk))
         found.update({row.sf_id: row for row in conn.execute(query)})
     return found
 
