@@ -13,17 +13,20 @@ import string
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + "012345"
 _ID_CHARS = frozenset(string.ascii_letters + string.digits)
+# Each character as one bit, "1" for an upper-case letter: blocks read as binary numbers.
+_CASE_BITS = str.maketrans(
+    string.ascii_uppercase + string.ascii_lowercase + string.digits, "1" * 26 + "0" * 36
+)
 
 # Standard objects' key prefixes (the first three characters of every record id).
 KEY_PREFIXES = {"Contact": "003", "Lead": "00Q", "Campaign": "701", "Report": "00O"}
+_TYPE_BY_PREFIX = {prefix: name for name, prefix in KEY_PREFIXES.items()}
 
 
 def _suffix(id15: str) -> str:
-    out = []
-    for start in (0, 5, 10):
-        bits = sum(1 << i for i, ch in enumerate(id15[start : start + 5]) if ch.isupper())
-        out.append(_SUFFIX_ALPHABET[bits])
-    return "".join(out)
+    bits = id15.translate(_CASE_BITS)
+    # Character i of a block is bit i, so the block's binary number is the block reversed.
+    return "".join(_SUFFIX_ALPHABET[int(bits[i : i + 5][::-1], 2)] for i in (0, 5, 10))
 
 
 def _restore_case(id18: str) -> str:
@@ -78,5 +81,4 @@ def same_id(a: str, b: str) -> bool:
 
 def object_type(id18: str) -> str | None:
     """The standard object (Contact, Lead, Campaign, Report) an id belongs to, by key prefix."""
-    prefix = id18[:3]
-    return next((name for name, p in KEY_PREFIXES.items() if p == prefix), None)
+    return _TYPE_BY_PREFIX.get(id18[:3])
