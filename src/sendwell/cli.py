@@ -72,7 +72,7 @@ def serve(
 
 
 def _print_demo(base: str, creds) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="Sendwell is ready (demo account)", show_header=False)
+    console.print("[bold green]Sendwell is ready[/bold green] (demo account)")
     rows = [
         ("SOAP endpoint", f"{base}/Service.asmx"),
         ("WSDL", f"{base}/etframework.wsdl"),
@@ -85,11 +85,15 @@ def _print_demo(base: str, creds) -> None:  # type: ignore[no-untyped-def]
         ("API password", creds.password),
         ("Client ID", creds.client_id),
         ("Client secret", creds.client_secret),
-        ("Send definition", "CustomerKey Definition_Key"),
+        ("Send definition (SOAP)", "CustomerKey Definition_Key"),
+        ("Send API", f"{base}/data/v1/integration/send/salesforce/email"),
+        ("Send API definition", "ExternalKey Demo_Salesforce_Send (demo CRM campaign)"),
+        ("Captured mail", f"{base}/capture/v1/messages (Bearer token), or: sendwell captured"),
     ]
+    width = max(len(name) for name, _ in rows)
     for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+        # Plain lines, never truncated: these get copied into client configurations.
+        console.print(f"  {name:<{width}}  {value}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -16,10 +16,12 @@ from sqlalchemy import Engine, update
 
 from sendwell.config import Settings
 from sendwell.domain.secrets import hash_password, hash_token
+from sendwell.services import send_definitions
 from sendwell.services.accounts import Accounts
 from sendwell.services.audience_data import insert_rows, validate_row
 from sendwell.services.catalog import find_ref
 from sendwell.services.registry import KINDS
+from sendwell.services.salesforce.crm_import import load_demo_crm
 from sendwell.store.tables import api_users, packages
 
 DEMO_MID = 100001
@@ -68,6 +70,7 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
             DEMO_MID, "Demo package", creds.client_id, creds.client_secret, [DEMO_CHILD_MID]
         )
         load_demo_objects(engine, DEMO_MID, subscribers)
+        load_demo_salesforce_send(engine, DEMO_MID)
         return creds
     with engine.begin() as conn:
         conn.execute(
@@ -81,6 +84,30 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
             .values(client_id=creds.client_id, secret_hash=hash_token(creds.client_secret))
         )
     return creds
+
+
+def load_demo_salesforce_send(engine: Engine, mid: int) -> None:
+    """A demo CRM (contacts, leads, campaigns, a report) and a Send API definition over it."""
+    crm = load_demo_crm(engine, mid)
+    with engine.begin() as conn:
+        email = find_ref(conn, mid, "Email", {"CustomerKey": "demo_newsletter"})
+        commercial = find_ref(
+            conn, mid, "SendClassification", {"CustomerKey": "Default Commercial"}
+        )
+        (campaign_id, campaign_name), *_ = crm.campaigns
+        send_definitions.create(
+            conn,
+            mid,
+            {
+                "Name": "Demo Salesforce send",
+                "ExternalKey": "Demo_Salesforce_Send",
+                "Description": "Demo campaign members, through the REST Send API",
+                "EmailId": email.id,
+                "SendClassificationId": commercial.id,
+                "DedupeByEmail": True,
+                "Targets": [{"Type": "Campaign", "Name": campaign_name, "Id": campaign_id}],
+            },
+        )
 
 
 def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None:
