@@ -52,6 +52,7 @@ TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 LOOSE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 BATCH = 5000
 LOOKUP_CHUNK = 500
+SCAN_ABOVE = 5000
 
 
 class CrmImportError(Invalid):
@@ -240,16 +241,18 @@ def _member(name: str, kind: str, line: int, row: dict[str, str]) -> Member:
 
 
 def _existing(conn: Connection, table: Table, mid: int, ids: set[str]) -> dict[str, Any]:
-    """(id, kind) rows of ``table`` in account ``mid`` with these Salesforce ids, by id."""
+    """(id, sf_id[, kind]) rows of ``table`` in account ``mid`` with these Salesforce ids."""
     columns = [table.c.id, table.c.sf_id]
     if table is crm_people:
         columns.append(crm_people.c.kind)
+    query = select(*columns).where(table.c.mid == mid)
+    if len(ids) > SCAN_ABOVE:  # one pass over the account beats hundreds of IN (…) queries
+        return {row.sf_id: row for row in conn.execute(query) if row.sf_id in ids}
     found: dict[str, Any] = {}
     wanted = sorted(ids)
     for start in range(0, len(wanted), LOOKUP_CHUNK):
-        chunk = wanted[start : start + LOOKUP_CHUNK]
-        query = select(*columns).where(table.c.mid == mid, table.c.sf_id.in_(chunk))
-        found.update({row.sf_id: row for row in conn.execute(query)})
+        chunk = query.where(table.c.sf_id.in_(wanted[start : start + LOOKUP_CHUNK]))
+        found.update({row.sf_id: row for row in conn.execute(chunk)})
     return found
 
 

@@ -62,9 +62,9 @@ class LocalCrmConnector:
             people = self._columns(sync_id, role).where(*self._person(mid, ref))
         else:
             raise unsupported(ref)
-        result = conn.execute(
-            insert(sync_members).from_select(MEMBER_COLUMNS, people.order_by(crm_people.c.id))
-        )
+        copy = insert(sync_members).from_select(MEMBER_COLUMNS, people.order_by(crm_people.c.id))
+        # PostgreSQL's driver reports INSERT … SELECT row counts only when asked to keep them.
+        result = conn.execute(copy.execution_options(preserve_rowcount=True))
         return int(result.rowcount)
 
     @staticmethod
