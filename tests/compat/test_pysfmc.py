@@ -141,12 +141,6 @@ def test_create_schedule_and_poll_to_complete(run: ClientRun, audience: dict[str
     assert listed["NumberSent"] == count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: the Get Instance Status reply that first reports a terminal Status has "
-    "CompletedDate null (send_instances.view() formats the row read before settle() wrote "
-    "completed_at); the next GET, and the instance list, show the date",
-)
 def test_the_first_complete_status_has_its_completed_date(run: ClientRun) -> None:
     assert run["status"]["CompletedDate"] is not None, run["status"]
 

@@ -133,6 +133,8 @@ def view(conn: Connection, row: Any) -> dict[str, Any]:
     """The instance as the Send API shows it (documented fields first, then additive ones)."""
     job = _job(conn, row.job_id)
     status = settle(conn, row, job)
+    if status != row.status:  # settle wrote the transition (and its dates): read them back
+        row = conn.execute(select(send_instances).where(send_instances.c.id == row.id)).one()
     out: dict[str, Any] = {
         "InstanceId": str(row.id),
         "DefinitionId": str(row.definition_id),
