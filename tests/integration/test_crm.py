@@ -25,6 +25,7 @@ from sendwell.store.db import make_engine, upgrade
 from sendwell.store.tables import (
     crm_campaign_members,
     crm_campaigns,
+    crm_connections,
     crm_people,
     crm_report_rows,
     crm_reports,
@@ -473,3 +474,70 @@ def materialize_count(engine: Engine, entry: dict[str, str]) -> tuple[int, int]:
             select(func.count()).where(sync_members.c.sync_id == sync_id, sync_members.c.opted_out)
         ).scalar_one()
     return count, opted_out
+
+
+def test_the_crm_commands_import_connect_and_disconnect(sqlite_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sendwell.cli_crm import app
+
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    Accounts(engine).create_account(MID, "Imports here")
+    runner = CliRunner()
+    env = {"SENDWELL_DATABASE_URL": sqlite_url, "SENDWELL_SECRET_KEY": ""}
+
+    imported = runner.invoke(
+        app, ["import", str(write(tmp_path / "ok", folder_files())), "--mid", str(MID)], env=env
+    )
+    bad = write(tmp_path / "bad", {"contacts.csv": [["Id", "FirstName"], [ADA, "Ada"]]})
+    failed = runner.invoke(app, ["import", str(bad), "--mid", str(MID)], env=env)
+    secret = "00D5g000004Xyz!SessionSecret"
+    connected = runner.invoke(
+        app,
+        [
+            "connect",
+            str(MID),
+            "--instance-url",
+            "https://acme.my.salesforce.com",
+            "--session-id",
+            secret,
+        ],
+        env=env,
+    )
+    sealed = runner.invoke(
+        app,
+        [
+            "connect",
+            str(MID),
+            "--username",
+            "u@acme.test",
+            "--password",
+            "pw-secret",
+            "--security-token",
+            "tok",
+        ],
+        env={**env, "SENDWELL_SECRET_KEY": "the key"},
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(select(crm_connections.c.settings)).scalar_one()
+        kind = type(connector_for(conn, MID, "the key")).__name__
+    disconnected = runner.invoke(app, ["disconnect", str(MID)], env=env)
+
+    assert imported.exit_code == 0, imported.output
+    assert (
+        "campaign_members.csv" in imported.output
+        and "Imported into account 1001" in imported.output
+    )
+    assert failed.exit_code == 1
+    assert "contacts.csv line 1, field Email: missing column" in failed.output
+    assert connected.exit_code == 0 and secret not in connected.output
+    said = " ".join(connected.output.split())  # rich wraps lines
+    assert "acme.my.salesforce.com (session id" in said and "stored as given" in said
+    assert sealed.exit_code == 0 and "(sealed credentials" in " ".join(sealed.output.split())
+    assert "pw-secret" not in str(stored) and "sealed_credentials" in stored
+    assert kind == "SalesforceApiConnector"
+    assert disconnected.exit_code == 0
+    with engine.connect() as conn:
+        assert isinstance(connector_for(conn, MID), LocalCrmConnector)
+    engine.dispose()
