@@ -79,11 +79,14 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
         for c in candidates:
             # A throttled job (next_send_at set) hands out one chunk at a time: hold it for
             # the lease, so a crashed worker's hold lapses by itself.
-            if c.next_send_at is not None and not conn.execute(
-                update(send_jobs)
-                .where(send_jobs.c.id == c.job_id, send_jobs.c.next_send_at <= now)
-                .values(next_send_at=now + timedelta(seconds=lease_seconds))
-            ).rowcount:
+            if (
+                c.next_send_at is not None
+                and not conn.execute(
+                    update(send_jobs)
+                    .where(send_jobs.c.id == c.job_id, send_jobs.c.next_send_at <= now)
+                    .values(next_send_at=now + timedelta(seconds=lease_seconds))
+                ).rowcount
+            ):
                 continue
             taken = conn.execute(
                 update(chunks)
