@@ -263,6 +263,11 @@ def test_an_empty_or_unrelated_folder_is_an_error(engine: Engine, tmp_path: Path
     write(tmp_path, {"contacts.csv": []})
     with pytest.raises(CrmImportError, match=r"contacts\.csv line 1: the file is empty"):
         import_folder(engine, MID, tmp_path)
+    (tmp_path / "contacts.csv").write_bytes(
+        "Id,Email\n0035g00000Xk1Aa,zoë@example.com\n".encode("latin-1")
+    )
+    with pytest.raises(CrmImportError, match=r"contacts\.csv: is not UTF-8 text"):
+        import_folder(engine, MID, tmp_path)
 
 
 def test_15_character_ids_differing_in_case_are_different_records(
