@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -187,7 +187,7 @@ class SalesforceApiConnector:
                 )
         return self._sf
 
-    def _call(self, request: Any) -> Any:
+    def _call(self, request: Callable[[Any], Any]) -> Any:
         """Run ``request(client)``, with Salesforce's errors as Sendwell's (no secrets in them)."""
         from requests import RequestException
         from simple_salesforce.exceptions import (
