@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sendwell.cli_crm import app as crm_app
 from sendwell.config import Settings
 from sendwell.domain.errors import SendwellError
 from sendwell.store.db import make_engine, upgrade
@@ -25,6 +26,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(user_app, name="user")
 app.add_typer(package_app, name="package")
 app.add_typer(db_app, name="db")
+app.add_typer(crm_app, name="crm")
 console = Console()
 
 

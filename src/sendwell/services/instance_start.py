@@ -69,38 +69,27 @@ def claim_due(engine: Engine, lease_seconds: int) -> Any:
 def start_instance(engine: Engine, instance: Any, settings: Settings) -> int | None:
     """Resolve the audience into a sync and create the send job; returns the JobId."""
     try:
+        # The audience first, committed on its own: a Salesforce connector calls the network,
+        # which must not happen while this transaction holds the database.
+        sync_id, definition = _sync(engine, instance, settings)
         with engine.begin() as conn:
-            now = utcnow()
-            definition = send_definitions.get_row(
-                conn, instance.mid, str(instance.definition_id), True
-            )
-            if definition.deleted_at is not None:
-                raise Invalid("The definition was deleted before the send started", REST_NOT_FOUND)
-            sync_id = conn.execute(
-                insert(syncs).values(mid=instance.mid, instance_id=instance.id, created_at=now)
-            ).inserted_primary_key[0]
-            connector = connector_for(conn, instance.mid)
-            counts = {}
-            for role, entries in (("target", "Targets"), ("exclusion", "Exclusions")):
-                total = 0
-                for entry in definition.body.get(entries) or []:
-                    total += connector.materialize(
-                        conn, instance.mid, sync_id, role, parse_audience(entry)
-                    )
-                counts[role] = total
-            conn.execute(
-                update(syncs)
-                .where(syncs.c.id == sync_id)
-                .values(counts=counts, seconds=round((utcnow() - now).total_seconds(), 4))
-            )
             spec = rest_spec(conn, instance.mid, definition, sync_id, settings)
-            cancelled = conn.execute(
-                select(send_instances.c.cancel_requested).where(send_instances.c.id == instance.id)
-            ).scalar_one()
-            if cancelled:
+            # Only the worker that still holds the instance, and only if nobody cancelled it.
+            moved = conn.execute(
+                update(send_instances)
+                .where(
+                    send_instances.c.id == instance.id,
+                    send_instances.c.status == "Processing",
+                    send_instances.c.cancel_requested.is_(False),
+                )
+                .values(
+                    status="Sending", sync_id=sync_id, started_at=utcnow(), modified_at=utcnow()
+                )
+            ).rowcount
+            if not moved:
                 conn.execute(
                     update(send_instances)
-                    .where(send_instances.c.id == instance.id)
+                    .where(send_instances.c.id == instance.id, send_instances.c.cancel_requested)
                     .values(
                         status="Canceled",
                         sync_id=sync_id,
@@ -124,13 +113,7 @@ def start_instance(engine: Engine, instance: Any, settings: Settings) -> int | N
             conn.execute(
                 update(send_instances)
                 .where(send_instances.c.id == instance.id)
-                .values(
-                    status="Sending",
-                    sync_id=sync_id,
-                    job_id=job_id,
-                    started_at=now,
-                    modified_at=utcnow(),
-                )
+                .values(job_id=job_id)
             )
             return int(job_id)
     except SendwellError as exc:
@@ -143,6 +126,35 @@ def start_instance(engine: Engine, instance: Any, settings: Settings) -> int | N
                 )
             )
         return None
+
+
+def _sync(engine: Engine, instance: Any, settings: Settings) -> tuple[int, Any]:
+    """Resolve the definition's Targets and Exclusions into a new sync; returns its id."""
+    with engine.begin() as conn:
+        definition = send_definitions.get_row(conn, instance.mid, str(instance.definition_id), True)
+        if definition.deleted_at is not None:
+            raise Invalid("The definition was deleted before the send started", REST_NOT_FOUND)
+        started = utcnow()
+        sync_id = conn.execute(
+            insert(syncs).values(mid=instance.mid, instance_id=instance.id, created_at=started)
+        ).inserted_primary_key[0]
+    with engine.begin() as conn:
+        connector = connector_for(conn, instance.mid, settings.secret_key)
+    counts = {}
+    for role, entries in (("target", "Targets"), ("exclusion", "Exclusions")):
+        counts[role] = 0
+        for entry in definition.body.get(entries) or []:
+            with engine.begin() as conn:
+                counts[role] += connector.materialize(
+                    conn, instance.mid, sync_id, role, parse_audience(entry)
+                )
+    with engine.begin() as conn:
+        conn.execute(
+            update(syncs)
+            .where(syncs.c.id == sync_id)
+            .values(counts=counts, seconds=round((utcnow() - started).total_seconds(), 4))
+        )
+    return int(sync_id), definition
 
 
 def rest_spec(

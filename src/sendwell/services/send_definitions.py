@@ -54,7 +54,7 @@ def _number(body: Mapping[str, Any], field: str) -> int | None:
 
 
 def validate(
-    conn: Connection, mid: int, given: Mapping[str, Any], key: str | None
+    conn: Connection, mid: int, given: Mapping[str, Any], key: str | None, secret_key: str = ""
 ) -> dict[str, Any]:
     """Check an EmailDefinition and return it as stored: defaults filled, references checked."""
     body = {k: v for k, v in given.items() if v is not None}
@@ -88,8 +88,8 @@ def validate(
         for address in addresses(body.get(field)):
             if not valid_email(address):
                 raise Invalid(f"{field} address {address!r} is not valid", REST_INVALID_VALUE)
-    body["Targets"] = _audience(conn, mid, body.get("Targets"), "Target")
-    body["Exclusions"] = _audience(conn, mid, body.get("Exclusions") or [], "Exclusion")
+    body["Targets"] = _audience(conn, mid, body.get("Targets"), "Target", secret_key)
+    body["Exclusions"] = _audience(conn, mid, body.get("Exclusions") or [], "Exclusion", secret_key)
     types = {a["Type"] for a in body["Targets"] + body["Exclusions"]}
     if "SalesforceDataExtension" in types and len(types) > 1:
         raise Invalid(
@@ -121,12 +121,14 @@ def validate(
     return body
 
 
-def _audience(conn: Connection, mid: int, entries: Any, role: str) -> list[dict[str, str]]:
+def _audience(
+    conn: Connection, mid: int, entries: Any, role: str, secret_key: str
+) -> list[dict[str, str]]:
     if not isinstance(entries, list):
         raise Invalid(f"{role}s must be a list", REST_INVALID_VALUE)
     if role == "Target" and not entries:
         raise Invalid("Salesforce Send No Targets", REST_MISSING_FIELD)
-    connector = connector_for(conn, mid)
+    connector = connector_for(conn, mid, secret_key)
     out = []
     for entry in entries:
         try:
@@ -168,11 +170,13 @@ def addresses(value: Any) -> list[str]:
     return [a.strip() for a in str(value).replace(";", ",").split(",") if a.strip()]
 
 
-def create(conn: Connection, mid: int, given: Mapping[str, Any]) -> dict[str, Any]:
+def create(
+    conn: Connection, mid: int, given: Mapping[str, Any], secret_key: str = ""
+) -> dict[str, Any]:
     key = given.get("ExternalKey")
     if key and _by_key(conn, mid, key) is not None:
         raise Invalid(f"A definition with ExternalKey '{key}' already exists", 30004)
-    body = validate(conn, mid, given, None)
+    body = validate(conn, mid, given, None, secret_key)
     now = utcnow()
     definition_id = conn.execute(
         insert(send_definitions).values(
@@ -187,13 +191,15 @@ def create(conn: Connection, mid: int, given: Mapping[str, Any]) -> dict[str, An
     return {**body, "DefinitionId": str(definition_id)}
 
 
-def replace(conn: Connection, mid: int, definition_id: str, given: Mapping[str, Any]) -> None:
+def replace(
+    conn: Connection, mid: int, definition_id: str, given: Mapping[str, Any], secret_key: str = ""
+) -> None:
     row = get_row(conn, mid, definition_id)
     key = given.get("ExternalKey") or row.external_key
     other = _by_key(conn, mid, key)
     if other is not None and other.id != row.id:
         raise Invalid(f"A definition with ExternalKey '{key}' already exists", 30004)
-    body = validate(conn, mid, given, key)
+    body = validate(conn, mid, given, key, secret_key)
     conn.execute(
         update(send_definitions)
         .where(send_definitions.c.id == row.id)

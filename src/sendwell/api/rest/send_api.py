@@ -255,7 +255,9 @@ async def create_definition(
         # One transaction: if scheduling fails, the definition is not created either.
         created = _run(
             verb,
-            lambda: send_definitions.create(conn, principal.mid, body.EmailDefinition.to_body()),
+            lambda: send_definitions.create(
+                conn, principal.mid, body.EmailDefinition.to_body(), settings.secret_key
+            ),
         )
         reply: dict[str, Any] = {
             "DefinitionId": created["DefinitionId"],
@@ -338,7 +340,12 @@ async def update_definition(
         raise SendApiError(verb, "EmailDefinition is required", 10002)
     given = body.EmailDefinition.to_body()
     with _engine(request).begin() as conn:
-        _run(verb, lambda: send_definitions.replace(conn, principal.mid, definition_id, given))
+        _run(
+            verb,
+            lambda: send_definitions.replace(
+                conn, principal.mid, definition_id, given, request.app.state.settings.secret_key
+            ),
+        )
     return {"IsError": False}
 
 
