@@ -186,6 +186,8 @@ recipients = Table(
     Column("smtp_reply", Text, nullable=True),
     Column("message_id", String(250), nullable=True),
     Column("sent_at", DateTime, nullable=True),
+    Column("first_attempt_at", DateTime, nullable=True),  # retries give up past a maximum age
+    Column("next_attempt_at", DateTime, nullable=True),  # when a deferred recipient is retried
 )
 
 chunks = Table(
@@ -198,6 +200,7 @@ chunks = Table(
     Column("state", String(10), nullable=False, default="pending"),  # pending|claimed|done
     Column("lease_until", DateTime, nullable=True),
     Column("owner", String(100), nullable=True),
+    Column("not_before", DateTime, nullable=True),  # a chunk holding deferred recipients waits
     Index("ix_chunks_state", "state", "job_id"),
 )
 
@@ -350,4 +353,34 @@ crm_connections = Table(
     Column("mid", Integer, ForeignKey("accounts.mid"), primary_key=True),
     Column("kind", String(20), nullable=False),  # "local" | "salesforce"
     Column("settings", JSON, nullable=False),  # instance URL, API version, credentials (sealed)
+)
+
+
+# --- Tracking: the links of each job, and every event a recipient causes -------------------
+
+job_links = Table(
+    "job_links",
+    metadata,
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), primary_key=True),
+    Column("url_id", Integer, primary_key=True, autoincrement=False),  # ClickEvent.URLID
+    Column("url", Text, nullable=False),
+    Column("alias", String(200), nullable=True),
+)
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), nullable=False),
+    Column("seq", Integer, nullable=True),  # the recipient in the job's ledger
+    Column("subscriber_key", String(254), nullable=False),
+    # Open | Click | Unsubscribe | HardBounce | SoftBounce | OtherBounce
+    Column("event_type", String(20), nullable=False),
+    Column("event_date", DateTime, nullable=False),
+    Column("url_id", Integer, nullable=True),
+    Column("details", JSON, nullable=False),  # SMTP code and reason, bounce category, URL, …
+    Index("ix_tracking_events_job", "job_id", "event_type", "id"),
+    Index("ix_tracking_events_mid", "mid", "event_type", "event_date"),
+    Index("ix_tracking_events_subscriber", "mid", "subscriber_key", "event_type"),
 )
