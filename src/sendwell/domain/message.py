@@ -67,7 +67,12 @@ class MessageSpec:
     text: str | None
     reply_to: str | None = None
     cc: tuple[str, ...] = ()  # visible copies (a Cc header); the engine delivers them too
+    # Headers whose values are templates, filled per recipient (List-Unsubscribe links).
+    recipient_headers: tuple[tuple[str, str], ...] = ()
     message_id_domain: str
+    # Fixed per job by the caller so that a recipient's Message-ID is the same on every try
+    # (a relay can drop a repeat); random when empty.
+    message_id_token: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     job_id: int
 
@@ -81,7 +86,7 @@ class MessageSpec:
             _check_address(address)
         if not _DOMAIN.fullmatch(self.message_id_domain):
             raise ValueError(f"invalid Message-ID domain: {self.message_id_domain!r}")
-        for name, value in self.headers:
+        for name, value in (*self.headers, *self.recipient_headers):
             if not _HEADER_NAME.fullmatch(name):
                 raise ValueError(f"invalid header name: {name!r}")
             if name.lower() in _RESERVED_HEADERS:
@@ -102,7 +107,16 @@ class RenderedMessage(NamedTuple):
 class CompiledMessage:
     """A message with everything static serialised once; ``render`` fills in one recipient."""
 
-    __slots__ = ("_dynamic", "_from_line", "_id_tail", "_job_id", "_pieces", "_subject", "fields")
+    __slots__ = (
+        "_dynamic",
+        "_from_line",
+        "_header_templates",
+        "_id_tail",
+        "_job_id",
+        "_pieces",
+        "_subject",
+        "fields",
+    )
 
     def __init__(self, spec: MessageSpec) -> None:
         self._job_id = spec.job_id
@@ -115,8 +129,13 @@ class CompiledMessage:
         self.fields: frozenset[str] = self._subject.fields.union(*(t.fields for t, _ in bodies))
         """Lower-cased field names referenced by the subject and bodies."""
 
-        # The random token makes Message-IDs unique across jobs and installations.
-        self._id_tail = f".{secrets.token_hex(8)}@{spec.message_id_domain}>"
+        # The token makes Message-IDs unique across jobs and installations.
+        token = spec.message_id_token or secrets.token_hex(8)
+        self._id_tail = f".{token}@{spec.message_id_domain}>"
+        self._header_templates = tuple(
+            (name, compile_template(value)) for name, value in spec.recipient_headers
+        )
+        self.fields = self.fields.union(*(t.fields for _, t in self._header_templates))
         self._from_line = f"From: {_mailbox(spec.from_name, spec.from_address, 6)}\r\n"
         static = [] if spec.reply_to is None else [f"Reply-To: {spec.reply_to}"]
         if spec.cc:
@@ -167,6 +186,10 @@ class CompiledMessage:
             f"{self._from_line}To: {to}\r\n"
             f"Subject: {_unstructured(self._subject.render(values), 9)}\r\n"
             f"Date: {date}\r\nMessage-ID: {message_id}\r\n"
+            + "".join(
+                f"{name}: {_unstructured(template.render(values), len(name) + 2)}\r\n"
+                for name, template in self._header_templates
+            )
         ).encode("ascii")
         for index, template in self._dynamic:
             pieces[index] = _quoted_printable(template.render(values))

@@ -184,7 +184,8 @@ def profile_fields(spec: dict[str, Any], message: CompiledMessage) -> frozenset[
     if not any(s["kind"] == "de" for s in spec["sources"]):
         return frozenset()
     row_fields = {f.lower() for s in spec["sources"] for f in (s.get("fields") or ())}
-    return frozenset(message.fields - SYSTEM_FIELDS - row_fields)
+    engine_fields = {f for f in message.fields if f.startswith("__")}  # filled by the engine
+    return frozenset(message.fields - SYSTEM_FIELDS - row_fields - engine_fields)
 
 
 def subscriber_attributes(conn: Any, mid: int, keys: list[str]) -> dict[str, dict[str, str]]:
@@ -213,6 +214,7 @@ def message_spec(job_id: int, spec: dict[str, Any], settings: Settings) -> Messa
         reply_to=spec.get("reply_to") or None,
         cc=tuple(spec.get("cc") or ()),
         message_id_domain=settings.message_id_domain,
+        message_id_token=spec.get("message_token", ""),
         headers=(("X-Job-ID", str(job_id)),),
         job_id=job_id,
     )

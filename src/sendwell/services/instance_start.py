@@ -7,6 +7,7 @@ the definition as it is now (``Sending``). A crash in between leaves the claim t
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -179,6 +180,7 @@ def rest_spec(
     if not body.get("IsMultipartMIME", True) and html:
         text = None
     return {
+        "message_token": secrets.token_hex(8),
         "definition": {
             "ID": definition.id,
             "ObjectID": None,

@@ -6,6 +6,7 @@ once; the engine builds the audience and delivers in the background.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,8 @@ def build_spec(
         target = sources if item["SendDefinitionListType"] == "SourceList" else exclusions
         target.append(_audience_source(conn, mid, item))
     return {
+        # Fixed per job: a recipient's Message-ID is the same on every delivery attempt.
+        "message_token": secrets.token_hex(8),
         "definition": {
             "ID": definition.id,
             "ObjectID": definition.object_id,
