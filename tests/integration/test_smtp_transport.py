@@ -437,6 +437,17 @@ def test_connections_are_reused_and_reopened_when_the_server_closed_them(aiosmtp
     assert len(handler.sessions) == 4
 
 
+def test_messages_per_connection_opens_a_fresh_connection(aiosmtpd_server):
+    for pipelining in (True, False):
+        handler = Recorder(pipelining=pipelining)
+        port = aiosmtpd_server(handler)
+        url = f"smtp://127.0.0.1:{port}?connections=1&messages_per_connection=3"
+        outcomes = run(deliver_once(url, simple(10)))
+        assert {o.status for o in outcomes.values()} == {"sent"}
+        assert len(handler.messages) == 10
+        assert handler.ehlos == 4  # 3 + 3 + 3 + 1
+
+
 def test_silent_server_times_out_and_defers():
     async def scenario():
         async def greet_then_stall(reader, writer):

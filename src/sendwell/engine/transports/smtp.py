@@ -4,7 +4,8 @@ URL: ``smtp://[user:pass@]host[:port][?option=value...]`` or ``smtps://...`` (im
 
 Options: ``starttls=require|opportunistic|off`` (default opportunistic: only when offered),
 ``connections=N`` (default 4), ``timeout=S`` seconds per round trip (default 30),
-``helo=name`` (default the host's FQDN), ``tls_verify=on|off`` (default on).
+``helo=name`` (default the host's FQDN), ``tls_verify=on|off`` (default on),
+``messages_per_connection=N`` (default: no limit; then a fresh connection goes on).
 
 What happens on each connection (pipelining, 8BITMIME, SMTPUTF8) is in `smtp_session`.
 """
@@ -78,6 +79,7 @@ class SmtpTransport:
         helo: str | None = None,
         tls_verify: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        messages_per_connection: int | None = None,
     ) -> None:
         if starttls not in STARTTLS_MODES:
             raise TransportError(f"starttls must be one of {STARTTLS_MODES}, not {starttls!r}")
@@ -92,6 +94,7 @@ class SmtpTransport:
         self.starttls = "off" if implicit_tls else starttls
         self.connections = connections
         self.timeout = timeout
+        self.messages_per_connection = messages_per_connection
         self.helo = helo or _default_helo()
         self.ssl_context = ssl_context or _tls_context(tls_verify)
         self._idle: list[SmtpSession] = []
@@ -121,6 +124,8 @@ class SmtpTransport:
                     settings["timeout"] = float(value)
                 elif key == "helo":
                     settings["helo"] = value
+                elif key == "messages_per_connection":
+                    settings["messages_per_connection"] = int(value)
                 elif key == "tls_verify":
                     if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
                         raise TransportError(f"tls_verify must be on or off, not {value!r}")
@@ -192,6 +197,10 @@ class SmtpTransport:
                             log.info("smtp %s:%s: cannot connect: %s", self.host, self.port, exc)
                             return
                     settled = await session.run(batch, self.timeout)
+                    if session.budget is not None and session.budget <= 0 and not session.dead:
+                        await session.quit()  # carried its share: a fresh connection goes on
+                        session = None
+                        continue
                     if session.dead:
                         log.debug("smtp %s:%s: session ended", self.host, self.port)
                         session.abort()
@@ -221,6 +230,7 @@ class SmtpTransport:
                 server_hostname=self.host if self.implicit_tls else None,
             )
             session = SmtpSession(reader, writer)
+            session.budget = self.messages_per_connection
             try:
                 await session.start(
                     self.helo,

@@ -129,6 +129,7 @@ class SmtpSession:
         self.loop = asyncio.get_running_loop()
         self.ext: dict[str, str] = {}
         self.dead = False
+        self.budget: int | None = None  # messages this connection may still carry (None: any)
         self.reused = False  # came from the idle pool: the server may have hung up meanwhile
 
     async def reply(self) -> tuple[int, bytes]:
@@ -244,6 +245,10 @@ class SmtpSession:
         return f"MAIL FROM:<{env.mail_from}>{params}\r\nRCPT TO:<{env.rcpt_to}>\r\n".encode()
 
     def _next(self, batch: Batch) -> tuple[int, bytes] | None:
+        if self.budget is not None:
+            if self.budget <= 0:  # this connection has carried its share: let it be replaced
+                return None
+            self.budget -= 1
         while (i := batch.take()) is not None:
             commands = self.envelope_commands(batch.envelopes[i])
             if isinstance(commands, bytes):
