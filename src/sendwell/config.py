@@ -23,8 +23,15 @@ class Settings:
     public_url: str = ""
     secret_key: str = ""
     workers: int = 1
-    chunk_size: int = 1000
-    lease_seconds: int = 300
+    # Recipients per chunk: also the most a crashed worker can have in flight (duplicates bound).
+    chunk_size: int = 500
+    lease_seconds: int = 60
+    # Deferred (4xx, connection trouble) recipients: exponential backoff, then failed.
+    retry_base_seconds: float = 60.0
+    retry_max_interval_seconds: float = 3600.0
+    retry_max_age_seconds: float = 3 * 24 * 3600.0
+    # Per destination domain: "gmail.com:rate=10,concurrency=2;yahoo.com:rate=5"
+    domain_limits: str = ""
     token_ttl_seconds: int = 1200
     max_request_bytes: int = 10 * 1024 * 1024
     message_id_domain: str = "sendwell.local"
@@ -34,6 +41,13 @@ class Settings:
     # "documented": Send API errors as HTTP 200 + IsError (as Marketing Cloud's drafts show);
     # "semantic": the same bodies with 400/404/409.
     send_api_error_status: str = "documented"
+    # Bounces: VERP envelope senders at this domain (empty = the From address, no VERP); the
+    # listener that takes bounces for it ("host:port", empty = none); hard bounces until Held.
+    bounce_domain: str = ""
+    bounce_listen: str = ""
+    bounce_hold_threshold: int = 3
+    # DKIM: "domain:selector:/path/key.pem[,...]" (RSA or Ed25519 PEM private keys).
+    dkim_keys: str = ""
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""
@@ -56,7 +70,7 @@ class Settings:
             if f.name == "extra" or f.name not in values:
                 continue
             raw = values[f.name]
-            kwargs[f.name] = int(raw) if f.type == "int" else raw
+            kwargs[f.name] = {"int": int, "float": float}.get(str(f.type), str)(raw)
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from email.utils import formatdate
 from typing import Any
 
@@ -19,6 +19,7 @@ from sendwell.config import Settings
 from sendwell.domain.clock import utcnow
 from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
 from sendwell.domain.personalization import SYSTEM_FIELDS
+from sendwell.domain.retry import DomainGate, RetryPolicy
 from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
 from sendwell.engine.transports.base import Envelope, Outcome, Transport
 from sendwell.store import ledger
@@ -78,11 +79,21 @@ class PreparedJobs:
 
 
 async def deliver_chunk(
-    engine: Engine, transport: Transport, job: PreparedJob, claim: ledger.Claim, owner: str
+    engine: Engine,
+    transport: Transport,
+    job: PreparedJob,
+    claim: ledger.Claim,
+    policy: RetryPolicy,
+    gate: DomainGate | None = None,
 ) -> None:
     """Render and deliver one claimed chunk; record every recipient's outcome."""
     with engine.connect() as conn:
         rows = ledger.pending_recipients(conn, claim)
+        by_seq = {r.seq: r for r in rows}
+        held_for = 0.0
+        if gate is not None and gate.limits:  # per-domain rate and concurrency limits
+            admitted, held_for = gate.admit([r.email.rpartition("@")[2].lower() for r in rows])
+            rows = [r for r, ok in zip(rows, admitted, strict=True) if ok]
         profiles = (
             subscriber_attributes(conn, job.mid, [r.subscriber_key for r in rows])
             if job.profile_fields
@@ -131,8 +142,11 @@ async def deliver_chunk(
                 ledger.RecipientOutcome(o.ref, o.status, o.code, o.reply, message_ids.get(o.ref))
                 for o in outcomes
             ),
-            owner,
+            by_seq,
+            policy,
         )
+        if held_for and len(rows) < len(by_seq):  # the held ones stay pending, the chunk waits
+            ledger.hold_chunk(conn, claim, utcnow() + timedelta(seconds=held_for))
         if job.throttle is not None:
             _pace(conn, claim.job_id, job.throttle, len(outcomes))
         finished = ledger.finish_if_done(conn, claim.job_id)

@@ -14,6 +14,7 @@ import socket
 from sqlalchemy import Engine
 
 from sendwell.config import Settings
+from sendwell.domain.retry import DomainGate, RetryPolicy, parse_domain_limits
 from sendwell.engine import audience_step
 from sendwell.engine.delivery import PreparedJobs, deliver_chunk
 from sendwell.engine.transports.base import Transport, open_transport
@@ -32,6 +33,12 @@ class SendPipeline:
         self.transport = transport or transport_for(settings.transport, engine)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.jobs = PreparedJobs(engine, settings)
+        self.policy = RetryPolicy(
+            settings.retry_base_seconds,
+            settings.retry_max_interval_seconds,
+            settings.retry_max_age_seconds,
+        )
+        self.gate = DomainGate(parse_domain_limits(settings.domain_limits))
 
     async def step(self) -> bool:
         """Do one unit of work; False when there was none."""
@@ -48,7 +55,7 @@ class SendPipeline:
         if claim is None:
             return False
         await deliver_chunk(
-            self.engine, self.transport, self.jobs.get(claim.job_id), claim, self.owner
+            self.engine, self.transport, self.jobs.get(claim.job_id), claim, self.policy, self.gate
         )
         return True
 

@@ -7,7 +7,7 @@ the chunk is then claimed again and only recipients still pending are delivered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
 from sendwell.domain.clock import utcnow
+from sendwell.domain.retry import RetryPolicy
 from sendwell.store.tables import chunks, recipients, send_jobs
 
 
@@ -69,7 +70,8 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                 send_jobs.c.phase == "delivering",
                 or_(send_jobs.c.next_send_at.is_(None), send_jobs.c.next_send_at <= now),
                 or_(
-                    chunks.c.state == "pending",
+                    (chunks.c.state == "pending")
+                    & or_(chunks.c.not_before.is_(None), chunks.c.not_before <= now),
                     (chunks.c.state == "claimed") & (chunks.c.lease_until < now),
                 ),
             )
@@ -112,17 +114,24 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
 
 
 def pending_recipients(conn: Connection, claim: Claim) -> Sequence[Any]:
+    """The chunk's recipients still to try: never tried, or deferred and due again."""
     return conn.execute(
         select(
             recipients.c.seq,
             recipients.c.subscriber_key,
             recipients.c.email,
             recipients.c.attributes,
+            recipients.c.status,
+            recipients.c.attempts,
+            recipients.c.first_attempt_at,
         )
         .where(
             recipients.c.job_id == claim.job_id,
             recipients.c.seq.between(claim.first_seq, claim.last_seq),
-            recipients.c.status == "pending",
+            or_(
+                recipients.c.status == "pending",
+                (recipients.c.status == "deferred") & (recipients.c.next_attempt_at <= utcnow()),
+            ),
         )
         .order_by(recipients.c.seq)
     ).all()
@@ -138,30 +147,54 @@ _record = (
         smtp_reply=bindparam("b_reply"),
         message_id=bindparam("b_mid"),
         sent_at=bindparam("b_at"),
+        first_attempt_at=func.coalesce(recipients.c.first_attempt_at, bindparam("b_now")),
+        next_attempt_at=bindparam("b_next"),
     )
 )
 
 
 def record_outcomes(
-    conn: Connection, claim: Claim, outcomes: Iterable[RecipientOutcome], owner: str
+    conn: Connection,
+    claim: Claim,
+    outcomes: Iterable[RecipientOutcome],
+    rows: Mapping[int, Any],
+    policy: RetryPolicy,
 ) -> dict[str, int]:
-    """Write each recipient's outcome, bump the job's counters and close the chunk."""
+    """Write each recipient's outcome, bump the job's counters and close the chunk.
+
+    A deferred recipient gets its next attempt by the retry policy, or fails once it is too
+    old; a chunk that still holds deferred recipients goes back to pending until the first of
+    them is due.
+    """
     now = utcnow()
-    params = [
-        {
-            "b_job": claim.job_id,
-            "b_seq": o.seq,
-            "b_status": o.status,
-            "b_code": o.code,
-            "b_reply": o.reply[:1000],
-            "b_mid": o.message_id,
-            "b_at": now if o.status == "sent" else None,
-        }
-        for o in outcomes
-    ]
+    params = []
     tally = {"sent": 0, "failed": 0, "deferred": 0}
-    for p in params:
-        tally[p["b_status"]] += 1
+    was_deferred = 0
+    for o in outcomes:
+        row = rows[o.seq]
+        status, reply, next_at = o.status, o.reply[:1000], None
+        if status == "deferred":
+            next_at = policy.next_attempt(now, row.first_attempt_at or now, row.attempts + 1)
+            if next_at is None:
+                status, reply = (
+                    "failed",
+                    f"gave up after {row.attempts + 1} attempts: {reply}"[:1000],
+                )
+        tally[status] += 1
+        was_deferred += row.status == "deferred"
+        params.append(
+            {
+                "b_job": claim.job_id,
+                "b_seq": o.seq,
+                "b_status": status,
+                "b_code": o.code,
+                "b_reply": reply,
+                "b_mid": o.message_id,
+                "b_at": now if status == "sent" else None,
+                "b_now": now,
+                "b_next": next_at,
+            }
+        )
     if params:
         conn.execute(_record, params)
     conn.execute(
@@ -170,16 +203,42 @@ def record_outcomes(
         .values(
             sent=send_jobs.c.sent + tally["sent"],
             errored=send_jobs.c.errored + tally["failed"],
-            deferred=send_jobs.c.deferred + tally["deferred"],
+            deferred=send_jobs.c.deferred + tally["deferred"] - was_deferred,
             modified_at=now,
         )
     )
+    retry_at = _next_due(conn, claim)  # the chunk's first deferred recipient, if any
     conn.execute(
         update(chunks)
         .where(chunks.c.job_id == claim.job_id, chunks.c.chunk_no == claim.chunk_no)
-        .values(state="done", lease_until=None)
+        .values(
+            state="done" if retry_at is None else "pending",
+            lease_until=None,
+            owner=None,
+            not_before=retry_at,
+        )
     )
     return tally
+
+
+def hold_chunk(conn: Connection, claim: Claim, until: Any) -> None:
+    """Put the chunk back to pending until ``until`` (recipients held back by a domain limit)."""
+    conn.execute(
+        update(chunks)
+        .where(chunks.c.job_id == claim.job_id, chunks.c.chunk_no == claim.chunk_no)
+        .values(state="pending", lease_until=None, owner=None, not_before=until)
+    )
+
+
+def _next_due(conn: Connection, claim: Claim) -> Any:
+    """When the chunk's first deferred recipient is due; None when none is deferred."""
+    return conn.execute(
+        select(func.min(recipients.c.next_attempt_at)).where(
+            recipients.c.job_id == claim.job_id,
+            recipients.c.seq.between(claim.first_seq, claim.last_seq),
+            recipients.c.status == "deferred",
+        )
+    ).scalar()
 
 
 def finish_if_done(conn: Connection, job_id: int) -> bool:
