@@ -27,6 +27,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(package_app, name="package")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
+send_app = typer.Typer(
+    help="Running send jobs: status, pause, resume, cancel.", no_args_is_help=True
+)
+app.add_typer(send_app, name="send")
 console = Console()
 
 
@@ -212,3 +216,44 @@ def captured(
             item.created_at.isoformat(timespec="seconds"),
         )
     console.print(table)
+
+
+def _send_action(mid: int, job: int, action: str | None) -> None:
+    from sendwell.services.send_control import control, job_row
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with engine.begin() as conn:
+            if action:
+                control(conn, mid, job, action)
+            row = job_row(conn, mid, job)
+    except SendwellError as exc:
+        _fail(exc)
+    console.print(
+        f"send {row.id}: {row.status} — {row.sent} sent, {row.errored} failed, "
+        f"{row.deferred} waiting to retry, of {row.targeted} targeted"
+    )
+
+
+@send_app.command("status")
+def send_status(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
+    """Show a send job's status and counts."""
+    _send_action(mid, job, None)
+
+
+@send_app.command("pause")
+def send_pause(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
+    """Pause a running send: no further chunks are handed out until it is resumed."""
+    _send_action(mid, job, "pause")
+
+
+@send_app.command("resume")
+def send_resume(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
+    """Resume a paused send where it stopped."""
+    _send_action(mid, job, "resume")
+
+
+@send_app.command("cancel")
+def send_cancel(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
+    """Cancel a send for good; what was sent stays sent and counted."""
+    _send_action(mid, job, "cancel")

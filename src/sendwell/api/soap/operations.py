@@ -22,11 +22,14 @@ from sendwell.domain.errors import SendwellError
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.services.accounts import Principal
 from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS
+from sendwell.services.send_control import control, latest_job_of_definition
 from sendwell.services.sends import start_send
 from sendwell.store.tables import retrieve_cursors
 
 PAGE_SIZE = 2500
 PAST = {"Create": "created", "Update": "updated", "Delete": "deleted"}
+# Perform actions that control a running send (Marketing Cloud reserves stop/pause/restart).
+CONTROL_ACTIONS = {"stop": "cancel", "restart": "resume"}
 
 
 @dataclass
@@ -109,25 +112,45 @@ def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
         try:
             if type_name != "EmailSendDefinition":
                 raise SendwellError(f"Cannot perform {action} on objects of type {type_name}", 5)
-            if action.lower() != "start":
+            verb = CONTROL_ACTIONS.get(action.lower(), action.lower())
+            if verb not in ("start", "pause", "resume", "cancel"):
                 raise SendwellError(
-                    f"The action {action!r} is not supported for EmailSendDefinition; use start.",
+                    f"The action {action!r} is not supported for EmailSendDefinition; use start, "
+                    "pause, restart or stop.",
                     42000,
                 )
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), definition))
             with ctx.engine.begin() as conn:
-                send = start_send(conn, mid, definition, definition.get("SenderProfile"))
+                if verb == "start":
+                    send = start_send(conn, mid, definition, definition.get("SenderProfile"))
+                    job_id, interaction, echo = (
+                        send.job_id,
+                        send.interaction_object_id,
+                        send.definition,
+                    )
+                else:  # pause / restart / stop act on the definition's newest send
+                    row = KINDS["EmailSendDefinition"].find(conn, mid, definition)
+                    job_id = latest_job_of_definition(conn, mid, row.id)
+                    status = control(conn, mid, job_id, verb)
+                    interaction, echo = (
+                        status,
+                        {
+                            "__type__": "EmailSendDefinition",
+                            "ObjectID": row.object_id,
+                            "CustomerKey": row.customer_key,
+                        },
+                    )
             started = True
             results.append(
                 {
                     "StatusCode": "OK",
                     "StatusMessage": "EmailSendDefinition performed",
-                    "Object": send.definition,
+                    "Object": echo,
                     "Task": {
                         "StatusCode": "OK",
-                        "StatusMessage": "OK",
-                        "ID": str(send.job_id),
-                        "InteractionObjectID": send.interaction_object_id,
+                        "StatusMessage": "OK" if verb == "start" else interaction,
+                        "ID": str(job_id),
+                        **({"InteractionObjectID": interaction} if verb == "start" else {}),
                     },
                 }
             )

@@ -1,0 +1,64 @@
+"""Sendwell's admin API for send jobs: status, pause, resume, cancel (Bearer token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.errors import RestError
+from sendwell.domain.errors import NotFound, SendwellError
+from sendwell.services.accounts import Principal
+from sendwell.services.send_control import control, job_row
+from sendwell.services.sends import send_to_api
+
+router = APIRouter(prefix="/sendwell/v1/sends", tags=["send jobs (Sendwell)"])
+
+
+def _view(job: Any) -> dict[str, Any]:
+    send = send_to_api(job)
+    keys = (
+        "ID",
+        "Status",
+        "NumberTargeted",
+        "NumberSent",
+        "NumberErrored",
+        "NumberExcluded",
+        "Duplicates",
+        "ExistingUnsubscribes",
+        "ExistingUndeliverables",
+        "Subject",
+    )
+    view = {k: send.get(k) for k in keys}
+    view["NumberDeferred"] = job.deferred
+    return view
+
+
+@router.get("/{job_id}", summary="A send job's status and counts")
+def get_send(
+    job_id: str, request: Request, principal: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    with request.app.state.engine.connect() as conn:
+        try:
+            return _view(job_row(conn, principal.mid, job_id))
+        except NotFound as exc:
+            raise RestError(404, exc.message, 30003) from None
+
+
+@router.post("/{job_id}/{action}", summary="Pause, resume or cancel a send job")
+def act(
+    job_id: str, action: str, request: Request, principal: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    if action not in ("pause", "resume", "cancel"):
+        raise RestError(404, "Service Not Found", 10000)
+    with request.app.state.engine.begin() as conn:
+        try:
+            control(conn, principal.mid, job_id, action)
+            job = job_row(conn, principal.mid, job_id)
+        except NotFound as exc:
+            raise RestError(404, exc.message, 30003) from None
+        except SendwellError as exc:
+            raise RestError(409, exc.message, 30002) from None
+    request.app.state.wake_workers()
+    return _view(job)
