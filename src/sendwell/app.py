@@ -24,6 +24,7 @@ from sendwell.api.rest.errors import (
 )
 from sendwell.api.soap import views as soap_views
 from sendwell.config import Settings
+from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
 from sendwell.store.db import make_engine, upgrade
@@ -56,12 +57,17 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     engine = make_engine(settings.database_url)
     upgrade(engine)
     workers = WorkerPool(engine, settings) if start_workers else None
+    bounces = BounceListener(engine, settings) if settings.bounce_listen else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if workers:
             workers.start()
+        if bounces:
+            bounces.start()
         yield
+        if bounces:
+            bounces.stop()
         if workers:
             workers.stop()
 

@@ -115,6 +115,30 @@ def worker() -> None:
 
 
 @app.command()
+def bounces() -> None:
+    """Take bounces for SENDWELL_BOUNCE_DOMAIN on SENDWELL_BOUNCE_LISTEN until interrupted."""
+    import time
+
+    from sendwell.engine.bounces import BounceListener
+
+    _logging()
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        listener = BounceListener(engine, settings)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    with listener:
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
 def demo() -> None:
     """Create the demo account and data (or reset its credentials) without serving."""
     from sendwell.services.demo import ensure_demo

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time, timedelta
 from email.utils import formatdate
@@ -21,6 +22,9 @@ from sendwell.domain.message import CompiledMessage, MessageSpec, compile_messag
 from sendwell.domain.personalization import SYSTEM_FIELDS
 from sendwell.domain.retry import DomainGate, RetryPolicy
 from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
+from sendwell.domain.verp import ReturnPath
+from sendwell.engine.bounces import record_smtp_refusals
+from sendwell.engine.dkim_signing import DkimKeys
 from sendwell.engine.transports.base import Envelope, Outcome, Transport
 from sendwell.store import ledger
 from sendwell.store.tables import send_jobs, subscribers
@@ -40,6 +44,9 @@ class PreparedJob:
     throttle: Throttle | None
     seeds: tuple[str, ...] = ()  # seed list: one of them gets a copy of every Nth message
     seed_every: int = 0
+    sign: Callable[[bytes], bytes] | None = None  # DKIM, when the From domain has a key
+    return_path: Callable[[int], str] | None = None  # VERP envelope sender per ledger seq
+    hold_after: int = 3  # hard bounces until a subscriber is Held
 
 
 class PreparedJobs:
@@ -50,6 +57,7 @@ class PreparedJobs:
         self.settings = settings
         self.size = size
         self._jobs: OrderedDict[int, PreparedJob] = OrderedDict()
+        self.dkim = DkimKeys(settings.dkim_keys)  # keys parsed once per worker
 
     def get(self, job_id: int) -> PreparedJob:
         prepared = self._jobs.get(job_id)
@@ -71,6 +79,11 @@ class PreparedJobs:
                 throttle_of(spec),
                 tuple(seeds.get("addresses") or ()),
                 int(seeds.get("every") or 0),
+                self.dkim.signer_for(spec["from_address"]),
+                ReturnPath(job_id, self.settings.secret_key, self.settings.bounce_domain)
+                if self.settings.bounce_domain
+                else None,
+                self.settings.bounce_hold_threshold,
             )
             self._jobs[job_id] = prepared
             while len(self._jobs) > self.size:
@@ -102,6 +115,7 @@ async def deliver_chunk(
     date = formatdate(usegmt=True)
     job_text = str(claim.job_id)
     sender = job.spec["from_address"]
+    copy_sender = job.return_path(0) if job.return_path else sender
     envelopes: list[Envelope] = []
     message_ids: dict[int, str] = {}
     refused: list[Outcome] = []
@@ -118,15 +132,16 @@ async def deliver_chunk(
             refused.append(Outcome(row.seq, "failed", 0, f"not rendered: {exc}"))
             continue
         message_ids[row.seq] = rendered.message_id
-        envelopes.append(Envelope(row.seq, sender, row.email, rendered.data, job_id=claim.job_id))
+        data = job.sign(rendered.data) if job.sign else rendered.data
+        mail_from = job.return_path(row.seq) if job.return_path else sender
+        envelopes.append(Envelope(row.seq, mail_from, row.email, data, job_id=claim.job_id))
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
         envelopes.extend(
-            Envelope(-row.seq, sender, copy, rendered.data, job_id=claim.job_id)
-            for copy in job.copies
+            Envelope(-row.seq, copy_sender, copy, data, job_id=claim.job_id) for copy in job.copies
         )
         if job.seeds and row.seq % job.seed_every == 0:
             seed = job.seeds[(row.seq // job.seed_every - 1) % len(job.seeds)]
-            envelopes.append(Envelope(-row.seq, sender, seed, rendered.data, job_id=claim.job_id))
+            envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job_id=claim.job_id))
     outcomes = await transport.deliver(envelopes) if envelopes else []
     for outcome in outcomes:
         if outcome.ref < 0 and outcome.status != "sent":
@@ -145,6 +160,7 @@ async def deliver_chunk(
             by_seq,
             policy,
         )
+        record_smtp_refusals(conn, claim.job_id, outcomes, job.hold_after)  # 5xx = bounces
         if held_for and len(rows) < len(by_seq):  # the held ones stay pending, the chunk waits
             ledger.hold_chunk(conn, claim, utcnow() + timedelta(seconds=held_for))
         if job.throttle is not None:

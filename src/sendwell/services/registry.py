@@ -9,6 +9,7 @@ from sqlalchemy import Connection, or_, select
 from sendwell.domain.filters import Filter
 from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
+from sendwell.services.bounce_events import BounceEventKind
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
 from sendwell.services.sends import SendKind, SentEventKind
 from sendwell.store.tables import accounts
@@ -60,6 +61,7 @@ KINDS: dict[str, Kind] = {
         DATA_EXTENSION_OBJECT,
         SendKind(),
         SentEventKind(),
+        BounceEventKind(),
         BusinessUnitKind(),
     )
 }

@@ -1,0 +1,335 @@
+"""Bounces: the SMTP listener that takes them, and what a bounce does to the recipient.
+
+Messages go out with a VERP envelope sender (``domain.verp``), so a bounce comes back to an
+address that names the job and ledger recipient. ``BounceListener`` is a small SMTP server for
+the bounce domain: it reads each bounce with ``flufl.bounce`` (RFC 3464 DSNs and the odd formats
+of older MTAs), takes status code and reason from the DSN, and records a ``BounceEvent`` in
+``tracking_events``. Refusals the relay gives during delivery (a 5xx to RCPT or DATA) are
+bounces too: ``record_smtp_refusals`` records them in the delivery transaction. A subscriber
+with ``bounce_hold_threshold`` hard bounces in the account is Held, which Marketing and
+Operational sends skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.iterators import typed_subpart_iterator
+from email.message import Message
+from email.utils import parseaddr
+from typing import Any
+
+from flufl.bounce import all_failures
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from sendwell.config import Settings
+from sendwell.domain import verp
+from sendwell.domain.clock import utcnow
+from sendwell.engine.transports.base import FAILED, Outcome
+from sendwell.store.tables import recipients, send_jobs, subscribers, tracking_events
+
+log = logging.getLogger("sendwell.bounces")
+
+HARD, SOFT, OTHER = "HardBounce", "SoftBounce", "OtherBounce"
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_CODE = re.compile(r"^\s*([245]\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed recipient as a bounce reports it."""
+
+    address: str  # the original recipient the bounce names (lower case)
+    permanent: bool  # flufl.bounce's split: failed (True) or delayed (False)
+    status: str = ""  # enhanced status code, "5.1.1"
+    smtp_code: str = ""  # the remote server's reply code, "550"
+    reason: str = ""  # the diagnostic text
+
+
+def classify(status: str, smtp_code: str, permanent: bool) -> tuple[str, str]:
+    """Event type and Marketing Cloud BounceCategory from a status code (RFC 3463).
+
+    x.7.x (policy, spam, authentication) and x.1.7/x.1.8 (our sender refused) block the sender,
+    not the address: "Block bounce", never counted towards Held. x.2.2 (mailbox full) is soft.
+    """
+    found = _STATUS.search(status)
+    if found:
+        klass, subject, detail = found.groups()
+        if subject == "7" or (subject == "1" and detail in ("7", "8")):
+            return OTHER, "Block bounce"
+        if klass == "4" or (subject, detail) == ("2", "2"):
+            return SOFT, "Soft bounce"
+        if klass == "5" and subject in ("3", "5", "6"):
+            return OTHER, "Technical/Other bounce"
+        return (HARD, "Hard bounce") if klass == "5" else (OTHER, "Unknown bounce")
+    if smtp_code.startswith("5") or (not smtp_code and permanent):
+        return HARD, "Hard bounce"
+    return SOFT, "Soft bounce"
+
+
+def read_failures(message: Message) -> dict[str, Failure]:
+    """The failed recipients a bounce reports, by lower-cased address."""
+    temporary, permanent = all_failures(message)
+    details = _dsn_details(message)
+    out: dict[str, Failure] = {}
+    for addresses, is_permanent in ((temporary, False), (permanent, True)):
+        for raw in addresses:
+            address = raw.decode("ascii", "replace").lower()
+            status, code, reason = details.get(address, ("", "", ""))
+            out[address] = Failure(address, is_permanent, status, code, reason)
+    return out
+
+
+def _dsn_details(message: Message) -> dict[str, tuple[str, str, str]]:
+    """Status, SMTP code and diagnostic text per recipient of RFC 3464 delivery-status parts."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for part in typed_subpart_iterator(message, "message", "delivery-status"):
+        if not part.is_multipart():
+            continue
+        for block in part.get_payload():  # type: ignore[union-attr]
+            recipient = block.get("original-recipient") or block.get("final-recipient") or ""
+            address = parseaddr(str(recipient).partition(";")[2])[1].lower()
+            if not address:
+                continue
+            diagnostic = " ".join(str(block.get("diagnostic-code", "")).split())
+            reason = diagnostic.partition(";")[2].strip() if ";" in diagnostic else diagnostic
+            code = _CODE.match(reason)
+            status = str(block.get("status", "")).strip()
+            found[address] = (status, code[1] if code else "", reason)
+            final = parseaddr(str(block.get("final-recipient", "")).partition(";")[2])[1]
+            found.setdefault(final.lower(), found[address])
+    return found
+
+
+def _details(failure: Failure, category: str, bounce_type: str) -> dict[str, str]:
+    return {
+        "SMTPCode": failure.smtp_code or failure.status,
+        "SMTPReason": failure.reason[:1000],
+        "BounceCategory": category,
+        "BounceType": bounce_type,
+        "Status": failure.status,
+        "Recipient": failure.address,
+    }
+
+
+def record_bounce(
+    conn: Connection,
+    ledger_row: Any,
+    mid: int,
+    failure: Failure,
+    bounce_type: str,
+    hold_after: int,
+) -> str | None:
+    """Record one recipient's BounceEvent (once per job, recipient and type); Held if due.
+
+    ``ledger_row`` has ``job_id``, ``seq``, ``subscriber_key`` and ``email``. Returns the event
+    type recorded, or None when the same bounce was already recorded.
+    """
+    event_type, category = classify(failure.status, failure.smtp_code, failure.permanent)
+    seen = conn.execute(
+        select(tracking_events.c.id).where(
+            tracking_events.c.job_id == ledger_row.job_id,
+            tracking_events.c.seq == ledger_row.seq,
+            tracking_events.c.event_type == event_type,
+        )
+    ).first()
+    if seen is not None:
+        return None
+    conn.execute(
+        insert(tracking_events).values(
+            mid=mid,
+            job_id=ledger_row.job_id,
+            seq=ledger_row.seq,
+            subscriber_key=ledger_row.subscriber_key,
+            event_type=event_type,
+            event_date=utcnow(),
+            details=_details(failure, category, bounce_type),
+        )
+    )
+    if event_type == HARD:
+        _hold_if_due(conn, mid, ledger_row.subscriber_key, ledger_row.email, hold_after)
+    return event_type
+
+
+def _hold_if_due(conn: Connection, mid: int, key: str, address: str, hold_after: int) -> None:
+    hard = conn.execute(
+        select(func.count()).where(
+            tracking_events.c.mid == mid,
+            tracking_events.c.subscriber_key == key,
+            tracking_events.c.event_type == HARD,
+        )
+    ).scalar_one()
+    if hard < max(1, hold_after):
+        return
+    held = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.mid == mid, subscribers.c.subscriber_key == key)
+        .values(status="Held")
+    ).rowcount
+    if not held:
+        conn.execute(
+            insert(subscribers).values(
+                mid=mid,
+                subscriber_key=key,
+                email=address,
+                status="Held",
+                attributes={},
+                created_at=utcnow(),
+            )
+        )
+    log.info("subscriber %r of account %s is Held after %s hard bounces", key, mid, hard)
+
+
+def record_smtp_refusals(
+    conn: Connection, job_id: int, outcomes: Iterable[Outcome], hold_after: int = 3
+) -> int:
+    """Record the relay's 5xx refusals of ledger recipients as immediate bounces; how many."""
+    refused = {
+        o.ref: o for o in outcomes if o.ref > 0 and o.status == FAILED and 500 <= o.code < 600
+    }
+    if not refused:
+        return 0
+    mid = conn.execute(select(send_jobs.c.mid).where(send_jobs.c.id == job_id)).scalar_one()
+    rows = conn.execute(_ledger_rows(job_id).where(recipients.c.seq.in_(refused))).all()
+    recorded = 0
+    for row in rows:
+        outcome = refused[row.seq]
+        reply = " ".join(outcome.reply.split())
+        status = _STATUS.search(reply)
+        code = str(outcome.code)
+        failure = Failure(row.email.lower(), True, status[0] if status else "", code, reply)
+        recorded += record_bounce(conn, row, mid, failure, "immediate", hold_after) is not None
+    return recorded
+
+
+def _ledger_rows(job_id: int):  # type: ignore[no-untyped-def]
+    return select(
+        recipients.c.job_id, recipients.c.seq, recipients.c.subscriber_key, recipients.c.email
+    ).where(recipients.c.job_id == job_id)
+
+
+def process_bounce(engine: Engine, settings: Settings, rcpt_tos: Sequence[str], data: bytes) -> int:
+    """Record what one bounce message reports; returns the number of events recorded."""
+    failures = read_failures(email.message_from_bytes(data))
+    if not failures:
+        log.info("message to %s reports no failed recipient: ignored", ", ".join(rcpt_tos))
+        return 0
+    recorded = 0
+    with engine.begin() as conn:
+        for address in rcpt_tos:
+            named = verp.decode(address, settings.secret_key)
+            if named is None:
+                log.warning("bounce to %s: not a valid VERP address, ignored", address)
+                continue
+            job_id, seq = named
+            mid = conn.execute(
+                select(send_jobs.c.mid).where(send_jobs.c.id == job_id)
+            ).scalar_one_or_none()
+            if mid is None:
+                continue
+            for row, failure in _matches(conn, job_id, seq, failures):
+                hold = settings.bounce_hold_threshold
+                recorded += record_bounce(conn, row, mid, failure, "delayed", hold) is not None
+    return recorded
+
+
+def _matches(
+    conn: Connection, job_id: int, seq: int, failures: dict[str, Failure]
+) -> list[tuple[Any, Failure]]:
+    """Ledger rows a bounce is about, each with the failure that concerns it.
+
+    A per-recipient address (seq > 0) names its row whatever address the bounce reports (it may
+    be a forwarding target); a job address (seq 0, the copies) matches the failed addresses
+    against the job's ledger.
+    """
+    if seq > 0:
+        row = conn.execute(_ledger_rows(job_id).where(recipients.c.seq == seq)).first()
+        if row is None:
+            return []
+        failure = failures.get(row.email.lower()) or failures[sorted(failures)[0]]
+        return [(row, failure)]
+    rows = conn.execute(
+        _ledger_rows(job_id).where(func.lower(recipients.c.email).in_(list(failures)))
+    ).all()
+    return [(row, failures[row.email.lower()]) for row in rows]
+
+
+def listen_address(setting: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:2525`` for IPv6) as a pair."""
+    host, _, port = setting.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"bounce listen address {setting!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+class _BounceHandler:
+    """aiosmtpd handler: RCPT only at the bounce domain, DATA recorded off the event loop."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.domain = settings.bounce_domain.lower()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address.rpartition("@")[2].lower() != self.domain:
+            return f"550 5.1.1 <{address}>: this server takes bounces for {self.domain} only"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        data = envelope.original_content or envelope.content
+        try:
+            await asyncio.to_thread(
+                process_bounce, self.engine, self.settings, list(envelope.rcpt_tos), data
+            )
+        except Exception:  # the sending MTA keeps the bounce and tries again
+            log.exception("bounce from %s could not be recorded", envelope.mail_from)
+            return "451 4.3.0 bounce not recorded, try again later"
+        return "250 2.0.0 OK"
+
+
+class BounceListener:
+    """The SMTP server for the bounce domain, in a thread of its own; ``start()``/``stop()``."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        if not settings.bounce_domain or not settings.secret_key:
+            raise ValueError(
+                "the bounce listener needs SENDWELL_BOUNCE_DOMAIN and SENDWELL_SECRET_KEY"
+            )
+        from aiosmtpd.controller import Controller
+
+        self.host, self.port = listen_address(settings.bounce_listen)
+        self.controller = Controller(
+            _BounceHandler(engine, settings),
+            hostname=self.host,
+            port=self.port,
+            server_hostname=settings.bounce_domain,
+            ready_timeout=10,
+        )
+        self._lock = threading.Lock()
+        self.running = False
+
+    def start(self) -> None:
+        with self._lock:
+            if not self.running:
+                self.controller.start()
+                self.running = True
+                log.info("taking bounces on %s:%s", self.host, self.port)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.running:
+                self.controller.stop()
+                self.running = False
+
+    def __enter__(self) -> BounceListener:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
