@@ -8,7 +8,7 @@ messages, peak worker RSS; then smtp-source sending the same number of same-size
 same sink, and the ratio.
 
     python -m bench.throughput [--recipients 100000] [--workers 2] [--connections 4]
-                               [--database-url postgresql://…]
+                               [--database-url postgresql://…] [--dkim [rsa|ed25519]]
 """
 
 from __future__ import annotations
@@ -142,6 +142,27 @@ PERFORM = """<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope
 </Definitions></PerformRequestMsg></soap:Body></soap:Envelope>"""
 
 
+def dkim_key(kind: str, directory: Path) -> str:
+    """A fresh DKIM key for the bench's From domain, as a SENDWELL_DKIM_KEYS value."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if kind == "rsa"
+        else ed25519.Ed25519PrivateKey.generate()
+    )
+    pem = directory / f"dkim-{kind}.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return f"example.test:bench:{pem}"
+
+
 def message_size(job_id: int, spec: dict, settings: Settings) -> int:
     """Bytes of one rendered message of the job, so smtp-source sends the same size."""
     from email.utils import formatdate
@@ -157,8 +178,12 @@ def message_size(job_id: int, spec: dict, settings: Settings) -> int:
         "points": "1234",
         "emailaddr": "user1@example.test",
     }
+    from sendwell.engine.dkim_signing import DkimKeys
+
     compiled = compile_message(message_spec(job_id, spec, settings))
-    return len(compiled.render(values, "user1@example.test", None, 1, formatdate()).data)
+    data = compiled.render(values, "user1@example.test", None, 1, formatdate()).data
+    signer = DkimKeys(settings.dkim_keys).signer_for(spec["from_address"])
+    return len(signer(data) if signer else data)
 
 
 def main() -> None:
@@ -168,22 +193,29 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections per worker")
     parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--dkim", nargs="?", const="rsa", choices=("rsa", "ed25519"), help="sign (RSA-2048)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
     try:
         with smtp_sink() as sink_port:
-            run(args, db_url, sink_port)
+            run(args, db_url, sink_port, dkim_key(args.dkim, tmp) if args.dkim else "")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
+def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = "") -> None:
     transport = (
         f"smtp://127.0.0.1:{sink_port}?starttls=off&connections={args.connections}&helo=bench"
     )
     settings = Settings(
-        database_url=db_url, transport=transport, workers=0, chunk_size=args.chunk_size
+        database_url=db_url,
+        transport=transport,
+        workers=0,
+        chunk_size=args.chunk_size,
+        dkim_keys=dkim_keys,
     )
     app = create_app(settings, start_workers=False)
     engine = app.state.engine
@@ -196,6 +228,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
                 "recipients": args.recipients,
                 "seconds": round(time.perf_counter() - t0, 2),
                 "database": db_url.split(":")[0],
+                "dkim": args.dkim or "off",
             }
         )
     )
@@ -203,6 +236,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
         "SENDWELL_DATABASE_URL": db_url,
         "SENDWELL_TRANSPORT": transport,
         "SENDWELL_CHUNK_SIZE": str(args.chunk_size),
+        "SENDWELL_DKIM_KEYS": dkim_keys,
     }
     with api_server(app) as api_port, worker_processes(args.workers, env):
         with httpx.Client(base_url=f"http://127.0.0.1:{api_port}") as client:
