@@ -1,7 +1,8 @@
 """Bounces end to end: VERP senders out, RFC 3464 DSNs in over SMTP, BounceEvents, Held.
 
 A real send goes to an aiosmtpd relay; the bounce listener started by the app takes DSNs sent
-with smtplib to the envelope sender of a delivered message, as a remote MTA would.
+with smtplib to the envelope sender of a delivered message, as a remote MTA would. Runs on SQLite
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ def relay():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(sqlite_url, relay):  # type: ignore[no-untyped-def]
+def world(database_url, relay):  # type: ignore[no-untyped-def]
     recorder, url = relay
     port = free_port()
     for w in make_world(
-        sqlite_url,
+        database_url,
         transport=url,
         secret_key=SECRET,
         bounce_domain=BOUNCE_DOMAIN,
