@@ -117,6 +117,7 @@ def worker() -> None:
 @app.command()
 def bounces() -> None:
     """Take bounces for SENDWELL_BOUNCE_DOMAIN on SENDWELL_BOUNCE_LISTEN until interrupted."""
+    import signal
     import time
 
     from sendwell.engine.bounces import BounceListener
@@ -131,6 +132,7 @@ def bounces() -> None:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     with listener:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly under a supervisor
         try:
             while True:
                 time.sleep(3600)

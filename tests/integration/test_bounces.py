@@ -296,6 +296,7 @@ def test_forged_and_foreign_addresses_record_nothing(world) -> None:
     # A reply that is no bounce (an out-of-office note) to a real return path is no event.
     real = delivered_to(world, job_id, "ann@example.test").mail_from
     bounce(world, real, b"From: ann@example.test\r\nSubject: Out of office\r\n\r\nBack Monday.\r\n")
+    bounce(world, real, b"Subject: no From header at all\r\n\r\n?\r\n")  # trips a detector
     assert events(world) == []
 
 

@@ -74,7 +74,11 @@ def classify(status: str, smtp_code: str, permanent: bool) -> tuple[str, str]:
 
 def read_failures(message: Message) -> dict[str, Failure]:
     """The failed recipients a bounce reports, by lower-cased address."""
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # a heuristic detector tripped over a malformed message: nothing to use
+        log.warning("a message no flufl.bounce detector could read: ignored")
+        return {}
     details = _dsn_details(message)
     out: dict[str, Failure] = {}
     for addresses, is_permanent in ((temporary, False), (permanent, True)):
@@ -303,6 +307,7 @@ class BounceListener:
             )
         from aiosmtpd.controller import Controller
 
+        logging.getLogger("flufl.bounce").setLevel(logging.WARNING)  # a line per detector at INFO
         self.host, self.port = listen_address(settings.bounce_listen)
         self.controller = Controller(
             _BounceHandler(engine, settings),
