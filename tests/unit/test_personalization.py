@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sendwell.domain.personalization import (
@@ -66,9 +66,6 @@ def test_unknown_and_none_fields_render_empty() -> None:
         "%% padded%%",
         "%%padded %%",
         "%%dot.name%%",
-        "%%[ set @x = 1 ]%%",
-        "%%=v(@x)=%%",
-        "%%=RedirectTo(@url)=%%",
         "%%%",
         "a %%b",
     ],
@@ -162,6 +159,7 @@ def test_rendering_fills_every_reference(pieces: list[tuple[str, str, str]], tai
 
 @given(st.text(st.sampled_from("%%%%aB1_- [].=é\n")) | st.text())
 def test_compiling_loses_nothing_but_the_case_of_field_names(text: str) -> None:
+    assume("%%[" not in text and "%%=" not in text)  # AMPscript: see test_ampscript_*
     template = compile_template(text)
     references = {field: f"%%{field}%%" for field in template.fields}
 

@@ -9,7 +9,11 @@ hold them with ``binascii.b2a_qp`` and joins bytes.
 Rendered messages use CRLF line endings, are 7-bit clean (bodies quoted-printable, non-ASCII
 header text as RFC 2047 encoded-words) and are not dot-stuffed: that is the transport's job.
 Personalization values are inserted as they are, as Marketing Cloud does: HTML-escaping a value
-for the HTML part is the template author's (later AMPscript's) decision.
+for the HTML part is the template author's (AMPscript's) decision.
+
+Parts with AMPscript run per recipient before any slot is filled, in Marketing Cloud's order
+(HTML body, text body, subject line, then recipient headers) and in one shared ``Context``:
+their output becomes slot values, so static lines are still encoded once per job.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from sendwell.domain.ampscript import (
+    DEFAULT_ENVIRONMENT,
+    AmpscriptError,
+    Context,
+    RenderEnvironment,
+    ScriptedTemplate,
+)
 from sendwell.domain.personalization import Slot, Template, compile_template
 
 # Headers that compile_message writes itself; an extra header may not repeat them.
@@ -114,6 +125,7 @@ class CompiledMessage:
         "_id_tail",
         "_job_id",
         "_pieces",
+        "_scripts",
         "_subject",
         "fields",
     )
@@ -136,6 +148,17 @@ class CompiledMessage:
             (name, compile_template(value)) for name, value in spec.recipient_headers
         )
         self.fields = self.fields.union(*(t.fields for _, t in self._header_templates))
+        scripted = [
+            *((t, "HTMLBody") for t, subtype in bodies if subtype == "html"),
+            *((t, "TextBody") for t, subtype in bodies if subtype == "plain"),
+            (self._subject, "Subject"),
+            *((t, name) for name, t in self._header_templates),
+        ]
+        self._scripts = tuple(
+            (t.program, part) for t, part in scripted if isinstance(t, ScriptedTemplate)
+        )
+        self._subject = _plain(self._subject)
+        self._header_templates = tuple((n, _plain(t)) for n, t in self._header_templates)
         self._from_line = f"From: {_mailbox(spec.from_name, spec.from_address, 6)}\r\n"
         static = [] if spec.reply_to is None else [f"Reply-To: {spec.reply_to}"]
         if spec.cc:
@@ -174,9 +197,17 @@ class CompiledMessage:
         to_name: str | None,
         seq: int,
         date: str,
+        environment: RenderEnvironment | None = None,
     ) -> RenderedMessage:
-        """Render one recipient's message; ``seq`` makes its Message-ID unique in the job."""
+        """Render one recipient's message; ``seq`` makes its Message-ID unique in the job.
+
+        ``environment`` serves AMPscript (lookups, clock, system strings). Raises ValueError
+        (``AmpscriptError`` included) for what no message can carry, and ``RecipientSkipped``
+        when the content calls ``RaiseError``.
+        """
         _check_address(to_address)
+        if self._scripts:
+            values = self._run_scripts(values, environment or DEFAULT_ENVIRONMENT)
         if "\r" in date or "\n" in date:
             raise ValueError("Date must be on one line")
         message_id = f"<{self._job_id}.{seq:d}{self._id_tail}"
@@ -195,10 +226,26 @@ class CompiledMessage:
             pieces[index] = _quoted_printable(template.render(values))
         return RenderedMessage(b"".join(pieces), message_id)
 
+    def _run_scripts(
+        self, values: Mapping[str, str | None], environment: RenderEnvironment
+    ) -> dict[str, str | None]:
+        context = Context(values, environment)
+        for program, part in self._scripts:
+            try:
+                program.run(context)
+            except AmpscriptError as exc:
+                raise exc.in_part(part) from None
+        return {**values, **context.slots}
+
 
 def compile_message(spec: MessageSpec) -> CompiledMessage:
     """Compile templates, fix the MIME boundary and pre-serialise static headers, once per job."""
     return CompiledMessage(spec)
+
+
+def _plain(template: Template) -> Template:
+    """The template's slots only: its program runs before rendering, not inside it."""
+    return Template(template.parts) if isinstance(template, ScriptedTemplate) else template
 
 
 def _check_address(address: str) -> None:

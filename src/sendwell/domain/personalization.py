@@ -16,10 +16,13 @@ System strings are supplied by the caller in the same mapping, under these keys:
 * ``_subscriberkey``: the subscriber key (``%%_subscriberkey%%``).
 * ``jobid``: the send job's ID (``%%jobid%%``).
 
-AMPscript (``%%[ ... ]%%`` blocks and ``%%=...=%%`` inline expressions) is not interpreted here:
-neither form matches a field reference, so both stay literal. An AMPscript compiler is expected
-to produce the same ``Template`` shape, building ``Template(parts)`` directly with slots whose
-keys name values it computes per recipient before calling ``render``.
+Other system strings (``COMPUTED_FIELDS``: ``%%xtmonth%%``, ``%%_messagecontext%%``,
+``%%member_busname%%`` …) are computed per render by the AMPscript runtime.
+
+Text with AMPscript (``%%[ ... ]%%`` blocks, ``%%=...=%%`` inline expressions, ``<script
+runat="server" language="ampscript">``) or a computed system string is compiled by
+``sendwell.domain.ampscript`` instead, into the same ``Template`` shape: its slots are filled
+from values that the compiled program computes per recipient (``ScriptedTemplate``).
 """
 
 from __future__ import annotations
@@ -33,11 +36,22 @@ SUBSCRIBER_KEY = "_subscriberkey"
 JOB_ID = "jobid"
 SYSTEM_FIELDS: frozenset[str] = frozenset({EMAIL_ADDR, SUBSCRIBER_KEY, JOB_ID})
 """Keys the caller fills itself; they are not subscriber attributes."""
+COMPUTED_FIELDS: frozenset[str] = frozenset(
+    {"_emailid", "_messagecontext", "emailname_", "replyname", "replyemailaddress"}
+    | {"memberid", "member_busname", "member_addr", "member_city", "member_state"}
+    | {"member_postalcode", "member_country"}
+    | {"view_email_url", "unsub_center_url", "profile_center_url", "subscription_center_url"}
+    | {"xtmonth", "xtmonthnumeric", "xtday", "xtdayofweek", "xtyear", "xtshortdate", "xtlongdate"}
+)
+"""System strings the AMPscript runtime computes per render (send date, message context,
+account and email details); text that uses one is compiled as AMPscript."""
 
 # Names start and end with a non-space character so that prose such as "50%% off, 20%% more"
 # is not mistaken for a reference to a field called " off, 20". 128 is Marketing Cloud's
 # longest attribute name.
-_FIELD_REF = re.compile(r"%%([A-Za-z0-9_\-](?:[A-Za-z0-9_\- ]{0,126}[A-Za-z0-9_\-])?)%%")
+FIELD_REF = re.compile(r"%%([A-Za-z0-9_\-](?:[A-Za-z0-9_\- ]{0,126}[A-Za-z0-9_\-])?)%%")
+# Cheap pre-check; the AMPscript lexer decides exactly.
+_MAY_BE_SCRIPT = re.compile(r"%%\[|%%=|<script\b[^>]*\brunat", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +126,21 @@ class Template:
 
 
 def compile_template(text: str) -> Template:
-    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased)."""
+    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased).
+
+    Text with AMPscript or a computed system string gives a ``ScriptedTemplate``; AMPscript
+    that does not compile raises ``AmpscriptError`` (a ``ValueError``) naming line and column.
+    """
     parts: list[TemplatePart] = []
     pos = 0
-    for match in _FIELD_REF.finditer(text):
+    for match in FIELD_REF.finditer(text):
         parts.append(text[pos : match.start()])
         parts.append(Slot(match.group(1).lower()))
         pos = match.end()
     parts.append(text[pos:])
-    return Template(parts)
+    template = Template(parts)
+    if _MAY_BE_SCRIPT.search(text) or template.fields & COMPUTED_FIELDS:
+        from sendwell.domain.ampscript import compile_content  # it builds on this module
+
+        return compile_content(text).template
+    return template

@@ -1,0 +1,341 @@
+"""Compile content into a ``Program``: parsed and checked once, run per recipient.
+
+Each node of the syntax tree becomes a Python closure, so running a program per recipient is a
+walk of nested calls with no parsing, lookup of names or dispatch on node types. Unknown
+functions, wrong argument counts and refused functions are errors here, at compile time.
+
+The program keeps ``personalization``'s ``Template`` shape (``ScriptedTemplate``): top-level
+text stays literal (so ``message`` still pre-encodes its static lines once per job) and each
+run of AMPscript between texts becomes a slot ``__ampN_K`` whose text the program computes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from sendwell.domain.ampscript import nodes as n
+from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
+from sendwell.domain.ampscript.functions import FUNCTIONS, REFUSED
+from sendwell.domain.ampscript.parser import parse
+from sendwell.domain.ampscript.runtime import DEFAULT_ENVIRONMENT, Context, RenderEnvironment
+from sendwell.domain.ampscript.values import Value, boolean, compare, integer, text
+from sendwell.domain.personalization import COMPUTED_FIELDS, Slot, Template, TemplatePart
+
+Run = Callable[[Context], None]
+Evaluate = Callable[[Context], Value]
+_programs = itertools.count(1)
+
+
+class Program:
+    """Compiled content: ``run`` computes the slot values, ``template`` puts them in place."""
+
+    __slots__ = ("_segments", "fields", "template")
+
+    def __init__(self, statements: tuple[n.Statement, ...]) -> None:
+        prefix = f"__amp{next(_programs)}_"
+        parts: list[TemplatePart] = []
+        segments: list[tuple[str, tuple[Run, ...], n.Node]] = []
+        pending: list[Run] = []
+        first: list[n.Node] = []  # the first statement of the pending segment
+
+        def close_segment() -> None:
+            if pending:
+                key = f"{prefix}{len(segments)}"
+                parts.append(Slot(key))
+                segments.append((key, tuple(pending), first[0]))
+                pending.clear()
+                first.clear()
+
+        for statement in statements:
+            if isinstance(statement, n.Text):
+                close_segment()
+                parts.append(statement.text)
+            elif isinstance(statement, n.FieldString) and statement.name not in COMPUTED_FIELDS:
+                close_segment()
+                parts.append(Slot(statement.name))
+            else:
+                first.append(statement)
+                pending.append(_statement(statement))
+        close_segment()
+        self._segments = tuple(segments)
+        self.fields: frozenset[str] = frozenset(_attributes(statements)) - COMPUTED_FIELDS
+        """Attribute names the content reads (lower-cased), as ``Template.fields``."""
+        self.template = ScriptedTemplate(parts, self)
+
+    def run(self, context: Context) -> None:
+        """Run for one recipient: ``context.slots`` receives this program's slot values."""
+        out = context.out
+        slots = context.slots
+        for key, statements, where in self._segments:
+            start = len(out.parts)
+            try:
+                for statement in statements:
+                    statement(context)
+            except FunctionError as exc:  # the output limit, reached by writing text
+                raise AmpscriptError(exc.message, where.line, where.column) from None
+            slots[key] = "".join(out.parts[start:])
+
+    def render(
+        self, values: Mapping[str, object], env: RenderEnvironment = DEFAULT_ENVIRONMENT
+    ) -> str:
+        """The content for one recipient, run in a context of its own."""
+        context = Context(values, env)
+        self.run(context)
+        return self.template.fill({**values, **context.slots})  # type: ignore[dict-item]
+
+
+class ScriptedTemplate(Template):
+    """A ``Template`` whose slots include values its program computes per recipient."""
+
+    __slots__ = ("program",)
+
+    def __init__(self, parts: list[TemplatePart], program: Program) -> None:
+        super().__init__(parts)
+        self.program = program
+        self._fields = program.fields  # what the content reads, not the computed slot keys
+
+    def render(self, values: Mapping[str, str | None]) -> str:
+        """Run the program in a fresh context, then fill the slots."""
+        return self.program.render(values)
+
+    def fill(self, values: Mapping[str, str | None]) -> str:
+        """Fill the slots from ``values`` that already hold the program's slot values."""
+        return Template.render(self, values)
+
+
+def compile_content(text_: str) -> Program:
+    """Parse and check ``text_``; raises AmpscriptError naming the line and column of a fault."""
+    return Program(parse(text_))
+
+
+# --- Statements --------------------------------------------------------------------------
+
+
+def _statement(node: n.Statement) -> Run:
+    if isinstance(node, n.Text):
+        literal = node.text
+        return lambda ctx: ctx.out.write(literal)
+    if isinstance(node, n.FieldString):
+        name = node.name
+        return _located(node, lambda ctx: ctx.out.write(text(ctx.attribute(name))))
+    if isinstance(node, n.Inline):
+        value = _expression(node.expression)
+        return _located(node, lambda ctx: ctx.out.write(text(value(ctx))))
+    if isinstance(node, n.Declare):
+        names = node.names
+
+        def declare(ctx: Context) -> None:
+            for name in names:
+                ctx.variables.setdefault(name, None)
+
+        return declare
+    if isinstance(node, n.Assign):
+        name, value = node.name, _expression(node.value)
+
+        def assign(ctx: Context) -> None:
+            ctx.variables[name] = value(ctx)
+
+        return assign
+    if isinstance(node, n.If):
+        return _if(node)
+    if isinstance(node, n.For):
+        return _for(node)
+    call = _expression(node.call)
+
+    def evaluate(ctx: Context) -> None:
+        call(ctx)
+
+    return evaluate
+
+
+def _if(node: n.If) -> Run:
+    branches = tuple(
+        (_expression(b.condition), tuple(_statement(s) for s in b.body)) for b in node.branches
+    )
+    otherwise = tuple(_statement(s) for s in node.otherwise)
+
+    def run(ctx: Context) -> None:
+        for condition, body in branches:
+            if boolean(condition(ctx)):
+                for statement in body:
+                    statement(ctx)
+                return
+        for statement in otherwise:
+            statement(ctx)
+
+    return run
+
+
+def _for(node: n.For) -> Run:
+    counter, downward = node.counter, node.downward
+    first, last = _expression(node.start), _expression(node.end)
+    body = tuple(_statement(s) for s in node.body)
+
+    def bounds(ctx: Context) -> tuple[int, int]:
+        return integer(first(ctx), "the loop start"), integer(last(ctx), "the loop end")
+
+    located_bounds = _located(node, bounds)
+    count = _located(node, Context.count_iteration)
+
+    def run(ctx: Context) -> None:
+        start, end = located_bounds(ctx)
+        step = -1 if downward else 1
+        variables = ctx.variables
+        for i in range(start, end + step, step):
+            count(ctx)
+            variables[counter] = Decimal(i)
+            for statement in body:
+                statement(ctx)
+
+    return run
+
+
+# --- Expressions -------------------------------------------------------------------------
+
+
+def _expression(node: n.Expression) -> Evaluate:
+    if isinstance(node, n.Literal):
+        constant = node.value
+        return lambda ctx: constant
+    if isinstance(node, n.Variable):
+        name = node.name
+        return lambda ctx: ctx.variables.get(name)
+    if isinstance(node, n.Attribute):
+        name = node.name
+        return lambda ctx: ctx.attribute(name)
+    if isinstance(node, n.Call):
+        return _call(node)
+    if isinstance(node, n.Comparison):
+        operator, left, right = node.operator, _expression(node.left), _expression(node.right)
+        return _located(node, lambda ctx: compare(operator, left(ctx), right(ctx)))
+    if isinstance(node, n.Logical):
+        left, right = _expression(node.left), _expression(node.right)
+        if node.operator == "AND":
+            return lambda ctx: boolean(left(ctx)) and boolean(right(ctx))
+        return lambda ctx: boolean(left(ctx)) or boolean(right(ctx))
+    operand = _expression(node.operand)
+    return lambda ctx: not boolean(operand(ctx))
+
+
+def _call(node: n.Call) -> Evaluate:
+    key = node.name.lower()
+    spec = FUNCTIONS.get(key)
+    if spec is None:
+        if key in REFUSED:
+            raise AmpscriptError(f"{node.name} {REFUSED[key]}", node.line, node.column)
+        raise AmpscriptError(f"unknown function {node.name}", node.line, node.column)
+    count = len(node.args)
+    if count < spec.minimum or (spec.maximum is not None and count > spec.maximum):
+        raise AmpscriptError(
+            f"{spec.name} takes {_arity(spec.minimum, spec.maximum)}, not {count}",
+            node.line,
+            node.column,
+        )
+    problem = spec.arity_rule(count) if spec.arity_rule else None
+    if problem:
+        raise AmpscriptError(f"{spec.name}: {problem}", node.line, node.column)
+    args = tuple(_expression(a) for a in node.args)
+    run, line, column, name = spec.run, node.line, node.column, spec.name
+    # One closure per argument count, each with its own handler: no extra call per call.
+    if spec.lazy:
+
+        def call(ctx: Context) -> Value:
+            try:
+                return run(ctx, args)
+            except (FunctionError, RecipientSkipped) as exc:
+                raise _relocated(exc, name, line, column) from None
+
+    elif count == 1:
+        (only,) = args
+
+        def call(ctx: Context) -> Value:
+            try:
+                return run(ctx, (only(ctx),))
+            except (FunctionError, RecipientSkipped) as exc:
+                raise _relocated(exc, name, line, column) from None
+
+    elif count == 2:
+        first, second = args
+
+        def call(ctx: Context) -> Value:
+            try:
+                return run(ctx, (first(ctx), second(ctx)))
+            except (FunctionError, RecipientSkipped) as exc:
+                raise _relocated(exc, name, line, column) from None
+
+    else:
+
+        def call(ctx: Context) -> Value:
+            try:
+                return run(ctx, [arg(ctx) for arg in args])
+            except (FunctionError, RecipientSkipped) as exc:
+                raise _relocated(exc, name, line, column) from None
+
+    return call
+
+
+def _relocated(
+    exc: FunctionError | RecipientSkipped, name: str, line: int, column: int
+) -> Exception:
+    if isinstance(exc, RecipientSkipped):
+        if not exc.line:
+            exc.line, exc.column = line, column
+        return exc
+    return AmpscriptError(f"{name}: {exc.message}", line, column)
+
+
+def _arity(minimum: int, maximum: int | None) -> str:
+    if maximum is None:
+        return f"at least {minimum} argument{'s' * (minimum != 1)}"
+    if minimum == maximum:
+        return f"{minimum} argument{'s' * (minimum != 1)}"
+    return f"{minimum} to {maximum} arguments"
+
+
+def _located(node: n.Node, run: Callable) -> Callable:
+    """``run`` with FunctionErrors reported at ``node``'s line and column."""
+    line, column = node.line, node.column
+
+    def located(ctx: Context) -> object:
+        try:
+            return run(ctx)
+        except FunctionError as exc:
+            raise AmpscriptError(exc.message, line, column) from None
+
+    return located
+
+
+def _attributes(statements: tuple[n.Statement, ...]) -> set[str]:
+    """Names of attributes read anywhere: %%Name%%, bare names, AttributeValue("Name")."""
+    found: set[str] = set()
+    pending: list[object] = list(statements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, n.FieldString | n.Attribute):
+            found.add(node.name)
+        elif isinstance(node, n.Call):
+            if node.name.lower() == "attributevalue" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, n.Literal) and isinstance(arg.value, str):
+                    found.add(arg.value.strip().lower())
+            pending.extend(node.args)
+        elif isinstance(node, n.If):
+            for branch in node.branches:
+                pending.append(branch.condition)
+                pending.extend(branch.body)
+            pending.extend(node.otherwise)
+        elif isinstance(node, n.For):
+            pending.extend((node.start, node.end, *node.body))
+        elif isinstance(node, n.Inline):
+            pending.append(node.expression)
+        elif isinstance(node, n.Assign):
+            pending.append(node.value)
+        elif isinstance(node, n.Evaluate):
+            pending.append(node.call)
+        elif isinstance(node, n.Comparison | n.Logical):
+            pending.extend((node.left, node.right))
+        elif isinstance(node, n.Not):
+            pending.append(node.operand)
+    return found

@@ -1,0 +1,141 @@
+"""What a compiled program runs against: one ``Context`` per recipient, one environment per job.
+
+The ``RenderEnvironment`` holds what is the same for every recipient of a job (or a preview):
+where lookups read data extensions, the clock behind ``Now()``, system strings such as
+``member_busname`` and the message context. A ``Context`` holds one recipient's attribute
+values and the variables that the parts of one message share: Marketing Cloud runs the HTML
+body, then the text body, then the subject line, so a variable set in the HTML body is seen by
+the subject line, not the other way round.
+
+The sandbox: programs reach nothing but these two objects. Loops, output and strings are
+bounded (``max_iterations``, ``max_output``, ``values.MAX_TEXT``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sendwell.domain.ampscript.errors import FunctionError
+from sendwell.domain.ampscript.formatting import SYSTEM_OFFSET_MINUTES, format_date
+from sendwell.domain.ampscript.values import DAYS, MONTHS, Value
+from sendwell.domain.clock import utcnow
+
+MESSAGE_CONTEXTS = ("SEND", "PREVIEW", "VAWP", "FTAF")
+
+
+class DataSource(Protocol):
+    """Data extension rows for ``Lookup`` and friends; implementations cache per job."""
+
+    def rows(
+        self, data_extension: str, filters: Sequence[tuple[str, str]], case_sensitive: bool
+    ) -> Sequence[Mapping[str, object]] | None:
+        """Rows of the named data extension whose columns equal the values (AND), in the data
+        extension's order; ``None`` when the account has no data extension of that name."""
+        ...
+
+
+def system_now() -> datetime:
+    """Marketing Cloud system time: UTC-6 without daylight saving."""
+    return utcnow() + timedelta(minutes=SYSTEM_OFFSET_MINUTES)
+
+
+@dataclass(frozen=True)
+class RenderEnvironment:
+    """Everything a render may consult besides the recipient's values."""
+
+    data: DataSource | None = None
+    clock: Callable[[], datetime] = system_now
+    # Lower-cased system strings of the job: _emailid, emailname_, member_busname, …
+    system: Mapping[str, str] = field(default_factory=dict)
+    message_context: str = "SEND"
+    max_output: int = 2_000_000  # characters per part
+    max_iterations: int = 100_000  # FOR iterations per recipient, all loops together
+
+
+DEFAULT_ENVIRONMENT = RenderEnvironment()
+_MISSING = object()
+
+
+class Output:
+    """What one run of a program writes, with the size limit enforced as it grows."""
+
+    __slots__ = ("limit", "parts", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def write(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > self.limit:
+            raise FunctionError(f"the content grew beyond {self.limit} characters")
+        self.parts.append(text)
+
+
+class Context:
+    """One recipient's render: attribute values, variables, and the slot values computed."""
+
+    __slots__ = ("_now", "env", "iterations", "out", "slots", "values", "variables")
+
+    def __init__(
+        self, values: Mapping[str, object], env: RenderEnvironment = DEFAULT_ENVIRONMENT
+    ) -> None:
+        self.values = values  # lower-cased attribute names and system strings
+        self.env = env
+        self.variables: dict[str, Value] = {}
+        self.slots: dict[str, str] = {}  # slot key -> text, for the templates to fill
+        self.out = Output(env.max_output)
+        self.iterations = 0
+        self._now: datetime | None = None
+
+    def attribute(self, name: str) -> Value:
+        """A subscriber attribute, data extension column or system string (lower-cased name)."""
+        value = self.values.get(name, _MISSING)
+        if value is _MISSING:
+            return self._system(name)
+        if value is None or isinstance(value, str):
+            return value
+        return str(value)
+
+    def now(self) -> datetime:
+        """The render's one instant: every ``Now()`` of a message gives the same time."""
+        if self._now is None:
+            self._now = self.env.clock()
+        return self._now
+
+    def count_iteration(self) -> None:
+        self.iterations += 1
+        if self.iterations > self.env.max_iterations:
+            raise FunctionError(f"loops ran more than {self.env.max_iterations} times")
+
+    def _system(self, name: str) -> Value:
+        found = self.env.system.get(name)
+        if found is not None:
+            return found
+        if name == "_messagecontext":
+            return self.env.message_context
+        if name.startswith("xt"):
+            return _send_date(self.now(), name)
+        return None
+
+
+def _send_date(now: datetime, name: str) -> str | None:
+    if name == "xtmonth":
+        return MONTHS[now.month - 1]
+    if name == "xtmonthnumeric":
+        return str(now.month)
+    if name == "xtday":
+        return str(now.day)
+    if name == "xtdayofweek":
+        return DAYS[now.weekday()]
+    if name == "xtyear":
+        return str(now.year)
+    if name == "xtshortdate":
+        return format_date(now, "s", None)
+    if name == "xtlongdate":
+        return format_date(now, "l", None)
+    return None
