@@ -13,6 +13,7 @@ from sendwell.services.sends import equality_on
 from sendwell.store.tables import tracking_events
 
 BOUNCE_TYPES = ("HardBounce", "SoftBounce", "OtherBounce")
+BOUNCE_FIELDS = ("SMTPCode", "BounceCategory", "SMTPReason", "BounceType")
 # Send counter for each bounce event type.
 COUNTERS = {"HardBounce": "HardBounces", "SoftBounce": "SoftBounces", "OtherBounce": "OtherBounces"}
 
@@ -38,7 +39,6 @@ class BounceEventKind(Unsupported):
 
 
 def _event(mid: int, row: Any) -> dict[str, Any]:
-    details = row.details or {}
     return {
         "__type__": "BounceEvent",
         "Client": {"ID": mid},
@@ -47,11 +47,14 @@ def _event(mid: int, row: Any) -> dict[str, Any]:
         "SubscriberKey": row.subscriber_key,
         "EventDate": row.event_date,
         "EventType": row.event_type,
-        "SMTPCode": details.get("SMTPCode"),
-        "BounceCategory": details.get("BounceCategory"),
-        "SMTPReason": details.get("SMTPReason"),
-        "BounceType": details.get("BounceType"),
+        **bounce_fields(row),
     }
+
+
+def bounce_fields(row: Any) -> dict[str, Any]:
+    """BounceEvent's own fields from a ``tracking_events`` row (kept in ``details``)."""
+    details = row.details or {}
+    return {name: details.get(name) for name in BOUNCE_FIELDS}
 
 
 def bounce_counts(conn: Connection, job_ids: Iterable[int]) -> dict[int, dict[str, int]]:
