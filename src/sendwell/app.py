@@ -28,6 +28,7 @@ from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
 from sendwell.store.db import make_engine, upgrade
+from sendwell.web import tracking as tracking_links
 
 log = logging.getLogger("sendwell")
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(lookups.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)
+    app.include_router(tracking_links.router)
     send_api.install_openapi(app)
     app.add_middleware(CaseInsensitivePaths)
     return app

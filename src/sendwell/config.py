@@ -6,11 +6,16 @@ Every knob Sendwell has is here, named ``SENDWELL_<NAME>`` in the environment. A
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+import stat
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 _PREFIX = "SENDWELL_"
+log = logging.getLogger("sendwell")
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,14 @@ class Settings:
     # Public base URL written into WSDL soap:address and token replies; empty = from the request.
     public_url: str = ""
     secret_key: str = ""
+    # Where the generated secret key is kept when secret_key is empty; empty = "sendwell.secret"
+    # beside the SQLite database, or in the working directory for PostgreSQL.
+    secret_key_file: str = ""
+    # Tracking and unsubscribe links: base URL (empty = public_url, else http://127.0.0.1:8080),
+    # the List-Unsubscribe mailto domain (empty = message_id_domain), tracking of REST sends.
+    tracking_base_url: str = ""
+    unsubscribe_mailto_domain: str = ""
+    track_rest_sends: bool = True
     workers: int = 1
     # Recipients per chunk: also the most a crashed worker can have in flight (duplicates bound).
     chunk_size: int = 500
@@ -70,8 +83,84 @@ class Settings:
             if f.name == "extra" or f.name not in values:
                 continue
             raw = values[f.name]
-            kwargs[f.name] = {"int": int, "float": float}.get(str(f.type), str)(raw)
+            kwargs[f.name] = {"int": int, "float": float, "bool": _bool}.get(str(f.type), str)(raw)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def tracking_base(self) -> str:
+        """Base URL of tracking, unsubscribe and profile center links (no trailing slash)."""
+        return (self.tracking_base_url or self.public_url or "http://127.0.0.1:8080").rstrip("/")
+
+    @property
+    def mailto_domain(self) -> str:
+        """Domain of the List-Unsubscribe mailto address."""
+        return self.unsubscribe_mailto_domain or self.message_id_domain
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+_generated: dict[str, str] = {}
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """``secret_key``, or else the key in the key file, generated (mode 0600) on first use.
+
+    Every process of one installation (server, ``sendwell worker``) reads the same file, so
+    signed links stay valid across processes and restarts. An in-memory SQLite database gets a
+    key for this process only, as its data lives no longer.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = _key_file(settings)
+    if path is None:
+        return _generated.setdefault("", secrets.token_urlsafe(32))
+    key = str(path.resolve())
+    if key not in _generated:
+        _generated[key] = _read_or_create_key(path)
+    return _generated[key]
+
+
+def _key_file(settings: Settings) -> Path | None:
+    if settings.secret_key_file:
+        return Path(settings.secret_key_file)
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        database = url.split(":///", 1)[1] if ":///" in url else ""
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            return None
+        return Path(database.split("?", 1)[0]).parent / "sendwell.secret"
+    return Path("sendwell.secret")
+
+
+def _read_or_create_key(path: Path) -> str:
+    for _ in range(50):
+        try:
+            text = path.read_text().strip()
+        except FileNotFoundError:
+            _create_key_file(path)
+            continue
+        if text:
+            if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                log.warning("secret key file %s is readable by others (chmod 600 it)", path)
+            return text
+        time.sleep(0.01)  # another process created the file a moment ago, writing it now
+    raise RuntimeError(f"secret key file {path} stays empty")
+
+
+def _create_key_file(path: Path) -> None:
+    """Create the key file exclusively: when processes race, one key wins and all read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    log.info("generated the secret key in %s", path)
 
 
 def _read_file(path: Path) -> dict[str, str]:

@@ -16,18 +16,26 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from sendwell.config import Settings
+from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
 from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
 from sendwell.domain.personalization import SYSTEM_FIELDS
 from sendwell.domain.retry import DomainGate, RetryPolicy
 from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
+from sendwell.domain.tracking import (
+    TRACKING_FIELDS,
+    RecipientTokens,
+    TrackedContent,
+    track_content,
+    tracking_key,
+)
 from sendwell.domain.verp import ReturnPath
 from sendwell.engine.bounces import record_smtp_refusals
 from sendwell.engine.dkim_signing import DkimKeys
 from sendwell.engine.transports.base import Envelope, Outcome, Transport
 from sendwell.store import ledger
 from sendwell.store.tables import send_jobs, subscribers
+from sendwell.store.tracking import save_links
 
 log = logging.getLogger("sendwell.engine")
 
@@ -47,6 +55,7 @@ class PreparedJob:
     sign: Callable[[bytes], bytes] | None = None  # DKIM, when the From domain has a key
     return_path: Callable[[int], str] | None = None  # VERP envelope sender per ledger seq
     hold_after: int = 3  # hard bounces until a subscriber is Held
+    tracking: RecipientTokens | None = None  # fills %%__t%% and the center URLs per recipient
 
 
 class PreparedJobs:
@@ -58,6 +67,14 @@ class PreparedJobs:
         self.size = size
         self._jobs: OrderedDict[int, PreparedJob] = OrderedDict()
         self.dkim = DkimKeys(settings.dkim_keys)  # keys parsed once per worker
+        self._tracking_key: bytes | None = None
+
+    @property
+    def tracking_key(self) -> bytes:
+        """The key of tracking tokens, read (or generated) when a job first needs it."""
+        if self._tracking_key is None:
+            self._tracking_key = tracking_key(resolve_secret_key(self.settings))
+        return self._tracking_key
 
     def get(self, job_id: int) -> PreparedJob:
         prepared = self._jobs.get(job_id)
@@ -67,7 +84,11 @@ class PreparedJobs:
                     select(send_jobs.c.mid, send_jobs.c.spec).where(send_jobs.c.id == job_id)
                 ).one()
             spec = job.spec
-            message = compile_message(message_spec(job_id, spec, self.settings))
+            content = tracked_content(spec, self.settings)
+            if content.links:
+                with self.engine.begin() as conn:
+                    save_links(conn, job_id, content.links)
+            message = compile_message(message_spec(job_id, spec, self.settings, content))
             copies = tuple(spec.get("cc") or ()) + tuple(spec.get("bcc") or ())
             seeds = spec.get("seeds") or {}
             prepared = PreparedJob(
@@ -84,6 +105,9 @@ class PreparedJobs:
                 if self.settings.bounce_domain
                 else None,
                 self.settings.bounce_hold_threshold,
+                RecipientTokens(self.tracking_key, self.settings.tracking_base, job.mid, job_id)
+                if content.uses_token
+                else None,
             )
             self._jobs[job_id] = prepared
             while len(self._jobs) > self.size:
@@ -126,6 +150,8 @@ async def deliver_chunk(
         values["emailaddr"] = row.email
         values["_subscriberkey"] = row.subscriber_key
         values["jobid"] = job_text
+        if job.tracking is not None:
+            values.update(job.tracking.values(row.seq))
         try:
             rendered = job.message.render(values, row.email, None, row.seq, date)
         except ValueError as exc:  # an address or value no message can carry
@@ -215,7 +241,7 @@ def profile_fields(spec: dict[str, Any], message: CompiledMessage) -> frozenset[
         return frozenset()
     row_fields = {f.lower() for s in spec["sources"] for f in (s.get("fields") or ())}
     engine_fields = {f for f in message.fields if f.startswith("__")}  # filled by the engine
-    return frozenset(message.fields - SYSTEM_FIELDS - row_fields - engine_fields)
+    return frozenset(message.fields - SYSTEM_FIELDS - TRACKING_FIELDS - row_fields - engine_fields)
 
 
 def subscriber_attributes(conn: Any, mid: int, keys: list[str]) -> dict[str, dict[str, str]]:
@@ -233,18 +259,34 @@ def subscriber_attributes(conn: Any, mid: int, keys: list[str]) -> dict[str, dic
     }
 
 
-def message_spec(job_id: int, spec: dict[str, Any], settings: Settings) -> MessageSpec:
+def tracked_content(spec: dict[str, Any], settings: Settings) -> TrackedContent:
+    """The job's bodies with tracked links and pixel, and the unsubscribe headers it needs."""
+    return track_content(
+        spec["email"]["HTMLBody"] or None,
+        spec["email"]["TextBody"] or None,
+        base=settings.tracking_base,
+        track=bool(spec.get("tracking")),
+        commercial=spec.get("classification", "Marketing") == "Marketing",
+        mailto_domain=settings.mailto_domain,
+    )
+
+
+def message_spec(
+    job_id: int, spec: dict[str, Any], settings: Settings, content: TrackedContent | None = None
+) -> MessageSpec:
     """The message to compile for a job, from its frozen spec."""
+    content = content or tracked_content(spec, settings)
     return MessageSpec(
         from_name=spec["from_name"],
         from_address=spec["from_address"],
         subject=spec["subject"],
-        html=spec["email"]["HTMLBody"] or None,
-        text=spec["email"]["TextBody"] or None,
+        html=content.html,
+        text=content.text,
         reply_to=spec.get("reply_to") or None,
         cc=tuple(spec.get("cc") or ()),
+        recipient_headers=content.recipient_headers,
         message_id_domain=settings.message_id_domain,
         message_id_token=spec.get("message_token", ""),
-        headers=(("X-Job-ID", str(job_id)),),
+        headers=(("X-Job-ID", str(job_id)), *content.headers),
         job_id=job_id,
     )

@@ -208,6 +208,7 @@ def rest_spec(
         "cc": addresses(body.get("CC")),
         "bcc": addresses(body.get("Bcc")),
         "throttle": throttle_spec(body.get("SendThrottling"), settings),
+        "tracking": settings.track_rest_sends,
     }
 
 

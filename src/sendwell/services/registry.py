@@ -11,6 +11,7 @@ from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
 from sendwell.services.bounce_events import BounceEventKind
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
+from sendwell.services.events import CLICK_EVENT, OPEN_EVENT, UNSUB_EVENT
 from sendwell.services.sends import SendKind, SentEventKind
 from sendwell.store.tables import accounts
 
@@ -62,6 +63,9 @@ KINDS: dict[str, Kind] = {
         SendKind(),
         SentEventKind(),
         BounceEventKind(),
+        OPEN_EVENT,
+        CLICK_EVENT,
+        UNSUB_EVENT,
         BusinessUnitKind(),
     )
 }

@@ -112,6 +112,7 @@ def build_spec(
         "dedupe_by_email": bool(props.get("DeduplicateByEmail")),
         "send_logging": bool(props.get("IsSendLogging", True)),
         "bcc": props.get("BccEmail"),
+        "tracking": not props.get("SuppressTracking"),  # opens and clicks
     }
 
 
@@ -183,10 +184,16 @@ class SendKind(Unsupported):
         job_id = equality_on(tree, "ID")
         if job_id is not None:
             query = query.where(send_jobs.c.id == job_id)
-        return page((send_to_api(r) for r in conn.execute(query)), tree, offset, limit)
+        from sendwell.services.events import counters  # it builds on this module
+
+        tracked = counters(conn, mid, job_id)
+        sends = (send_to_api(r, tracked.get(r.id)) for r in conn.execute(query))
+        return page(sends, tree, offset, limit)
 
 
-def send_to_api(job: Any) -> dict[str, Any]:
+def send_to_api(job: Any, counts: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The job as a ``Send``; ``counts`` holds counters kept from tracking events."""
+    counts = counts or {}
     spec = job.spec
     delivered = job.sent
     return {
@@ -207,11 +214,11 @@ def send_to_api(job: Any) -> dict[str, Any]:
         "SoftBounces": 0,
         "OtherBounces": 0,
         "ForwardedEmails": 0,
-        "UniqueClicks": 0,
-        "UniqueOpens": 0,
+        "UniqueClicks": counts.get("UniqueClicks", 0),
+        "UniqueOpens": counts.get("UniqueOpens", 0),
         "NumberSent": job.sent,
         "NumberDelivered": delivered,
-        "Unsubscribes": 0,
+        "Unsubscribes": counts.get("Unsubscribes", 0),
         "MissingAddresses": 0,
         "Subject": spec["subject"],
         "SentDate": job.completed_at,

@@ -1,0 +1,102 @@
+"""The links inside sent messages: open pixel, click redirect, unsubscribe, profile center.
+
+Every URL carries a recipient's signed token (``sendwell.domain.tracking``). A bad token records
+nothing: the pixel still answers with its image, the click and the pages with 404. The click
+redirects only to a URL stored for the token's job, never to one taken from the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from sendwell.services import events
+
+log = logging.getLogger("sendwell.tracking")
+
+router = APIRouter(prefix="/t", include_in_schema=False)
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(default=True),
+)
+_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+_NO_CACHE = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, max-age=0",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+# The token is in the URL: pages must not leak it in a Referer, be framed, or be indexed.
+_PAGE_HEADERS = {
+    **_NO_CACHE,
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+def _key(request: Request) -> bytes:
+    return events.key_for(request.app.state.settings)
+
+
+@router.get("/o/{token}.gif")
+def open_pixel(token: str, request: Request) -> Response:
+    """Record an open; always the 1×1 GIF."""
+    try:
+        events.record_open(request.app.state.engine, _key(request), token)
+    except Exception:  # a tracking failure must never show as a broken image
+        log.exception("open not recorded")
+    return Response(_GIF, media_type="image/gif", headers=_NO_CACHE)
+
+
+@router.get("/c/{token}/{url_id}")
+def click(token: str, url_id: str, request: Request) -> Response:
+    """Record a click and redirect to the job's link; 404 for a bad token or link number."""
+    if not (url_id.isascii() and url_id.isdigit() and len(url_id) <= 9):
+        raise HTTPException(404)
+    target = events.click(request.app.state.engine, _key(request), token, int(url_id))
+    if target is None:
+        raise HTTPException(404)
+    return RedirectResponse(
+        target, status_code=302, headers={**_NO_CACHE, "Referrer-Policy": "no-referrer"}
+    )
+
+
+@router.get("/u/{token}")
+def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+    """The unsubscribe center: a confirmation form (a GET never unsubscribes: link scanners)."""
+    recipient = events.recipient_status(request.app.state.engine, _key(request), token)
+    return _page("tracking_unsubscribe.html", recipient, action="")
+
+
+@router.post("/u/{token}")
+def unsubscribe(token: str, request: Request) -> HTMLResponse:
+    """RFC 8058 one-click unsubscribe (``List-Unsubscribe=One-Click``), and the page's form."""
+    recipient = events.unsubscribe(request.app.state.engine, _key(request), token)
+    return _page("tracking_unsubscribe.html", recipient, action="")
+
+
+@router.get("/p/{token}")
+def profile_center(token: str, request: Request) -> HTMLResponse:
+    """The profile center: the subscriber's address and status, and an unsubscribe button."""
+    recipient = events.recipient_status(request.app.state.engine, _key(request), token)
+    # Relative to /t/p/{token}, so it also works behind a proxy that adds a path prefix.
+    return _page("tracking_profile.html", recipient, action=f"../u/{token}")
+
+
+def _page(name: str, recipient: events.Recipient | None, **context: Any) -> HTMLResponse:
+    if recipient is None:
+        html = _templates.get_template("tracking_invalid.html").render()
+        return HTMLResponse(html, status_code=404, headers=_PAGE_HEADERS)
+    html = _templates.get_template(name).render(recipient=recipient, **context)
+    return HTMLResponse(html, headers=_PAGE_HEADERS)
