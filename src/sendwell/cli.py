@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -283,3 +284,41 @@ def send_resume(job: int, mid: int = typer.Option(..., help="The send's account.
 def send_cancel(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
     """Cancel a send for good; what was sent stays sent and counted."""
     _send_action(mid, job, "cancel")
+
+
+@app.command()
+def render(
+    file: Path = typer.Argument(..., help="Content of one part, or a JSON email."),
+    attributes: str = typer.Option("{}", help="The subscriber's attributes, a JSON object."),
+    data_extension: list[str] = typer.Option(
+        [], "--data-extension", help="NAME=FILE.csv: rows that lookups into NAME read."
+    ),
+    part: str = typer.Option(
+        "html", help="The part FILE is, or the part to print: html, text, subject."
+    ),
+) -> None:
+    """Print what FILE renders to for one subscriber, as Marketing Cloud's preview does."""
+    import json
+
+    from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
+    from sendwell.services.preview import PARTS, CsvDataExtensions, render_file
+
+    try:
+        given = json.loads(attributes)
+        if not isinstance(given, dict):
+            raise ValueError("--attributes must be a JSON object")
+        if part not in PARTS:
+            raise ValueError("--part must be html, text or subject")
+        data = CsvDataExtensions.from_options(data_extension)
+        sys.stdout.write(render_file(file.read_text(encoding="utf-8"), part, given, data))
+    except AmpscriptError as exc:
+        sys.stderr.write(f"{file}: {exc}\n")
+        raise typer.Exit(1) from None
+    except RecipientSkipped as exc:
+        sys.stderr.write(
+            f"{file}: line {exc.line}, column {exc.column}: RaiseError: {exc.message}\n"
+        )
+        raise typer.Exit(1) from None
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise typer.Exit(2) from None

@@ -190,6 +190,11 @@ class CompiledMessage:
         self._pieces: list[bytes] = [p if isinstance(p, bytes) else b"" for p in pieces]
         self._dynamic = tuple((i, p) for i, p in enumerate(pieces) if isinstance(p, Template))
 
+    @property
+    def scripted(self) -> bool:
+        """True when some part runs AMPscript (and may want a ``RenderEnvironment``)."""
+        return bool(self._scripts)
+
     def render(
         self,
         values: Mapping[str, str | None],

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from sendwell.config import Settings, resolve_secret_key
+from sendwell.domain.ampscript import RecipientSkipped
 from sendwell.domain.clock import utcnow
 from sendwell.domain.message import CompiledMessage, MessageSpec, compile_message
 from sendwell.domain.personalization import SYSTEM_FIELDS
@@ -33,6 +34,7 @@ from sendwell.domain.verp import ReturnPath
 from sendwell.engine.bounces import record_smtp_refusals
 from sendwell.engine.dkim_signing import DkimKeys
 from sendwell.engine.transports.base import Envelope, Outcome, Transport
+from sendwell.services.lookups import job_environment
 from sendwell.store import ledger
 from sendwell.store.tables import send_jobs, subscribers
 from sendwell.store.tracking import save_links
@@ -138,13 +140,17 @@ async def deliver_chunk(
         )
     date = formatdate(usegmt=True)
     job_text = str(claim.job_id)
+    # AMPscript's lookups and system strings, kept per job across chunks.
+    environment = (
+        job_environment(engine, claim.job_id, job.mid, job.spec) if job.message.scripted else None
+    )
     sender = job.spec["from_address"]
     copy_sender = job.return_path(0) if job.return_path else sender
     envelopes: list[Envelope] = []
     message_ids: dict[int, str] = {}
     refused: list[Outcome] = []
     for row in rows:
-        values = {k.lower(): "" if v is None else str(v) for k, v in row.attributes.items()}
+        values = {k.lower(): None if v is None else str(v) for k, v in row.attributes.items()}
         for name, value in profiles.get(row.subscriber_key, {}).items():
             values.setdefault(name, value)
         values["emailaddr"] = row.email
@@ -153,9 +159,12 @@ async def deliver_chunk(
         if job.tracking is not None:
             values.update(job.tracking.values(row.seq))
         try:
-            rendered = job.message.render(values, row.email, None, row.seq, date)
+            rendered = job.message.render(values, row.email, None, row.seq, date, environment)
         except ValueError as exc:  # an address or value no message can carry
             refused.append(Outcome(row.seq, "failed", 0, f"not rendered: {exc}"))
+            continue
+        except RecipientSkipped as exc:  # the content's RaiseError: skip, record its message
+            refused.append(Outcome(row.seq, "failed", 0, f"RaiseError: {exc.message}"))
             continue
         message_ids[row.seq] = rendered.message_id
         data = job.sign(rendered.data) if job.sign else rendered.data

@@ -19,6 +19,7 @@ from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import REST_INVALID_VALUE, REST_NOT_FOUND, Invalid, SendwellError
 from sendwell.services import send_definitions
 from sendwell.services.catalog import find_ref
+from sendwell.services.rules import check_content
 from sendwell.services.salesforce.connector import connector_for, parse_audience
 from sendwell.services.send_definitions import addresses, seed_addresses
 from sendwell.services.send_instances import settle
@@ -177,6 +178,9 @@ def rest_spec(
     profile_ref = {"ID": int(override)} if override else classification.props.get("SenderProfile")
     from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, {})
     html, text = email.props.get("HTMLBody"), email.props.get("TextBody")
+    subject = body.get("EmailSubject") or email.props.get("Subject") or ""
+    parts = {"Subject": subject, "HTMLBody": html, "TextBody": text}
+    check_content(parts, *parts, code=REST_INVALID_VALUE)
     if not body.get("IsMultipartMIME", True) and html:
         text = None
     return {

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from sendwell.domain import errors as e
+from sendwell.domain.ampscript import content_error
 from sendwell.domain.errors import Invalid
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.domain.secrets import new_guid
@@ -68,6 +69,7 @@ def normalise_email(conn: Connection, mid: int, props: dict, old: Mapping | None
     if not (props.get("HTMLBody") or props.get("TextBody")):
         raise Invalid("Email needs an HTMLBody or a TextBody.")
     _no_newlines(props, "Subject")
+    check_content(props, "Subject", "HTMLBody", "TextBody")
     return props
 
 
@@ -182,6 +184,7 @@ def normalise_send_definition(conn: Connection, mid: int, props: dict, old: Mapp
     if profile and any(profile.get(k) for k in ("ID", "ObjectID", "CustomerKey")):
         props["SenderProfile"] = _resolve(conn, mid, "SenderProfile", profile)
     _no_newlines(props, "EmailSubject", "BccEmail", "CCEmail", "ReplyToAddress")
+    check_content(props, "EmailSubject")
     props.setdefault("IsSendLogging", True)
     props.setdefault("DeduplicateByEmail", False)
     props["SendDefinitionList"] = [
@@ -254,6 +257,15 @@ def _resolve(
     if row is None:
         raise Invalid(f"{type_name} {describe_ref(ref)} was not found.")
     return ref_stub(row)
+
+
+def check_content(
+    props: Mapping[str, Any], *names: str, code: int = e.ESD_INVALID_PERSONALIZATION
+) -> None:
+    """Compile the named parts' AMPscript; the first error names part, line and column."""
+    error = content_error({n: props.get(n) for n in names if isinstance(props.get(n), str)})
+    if error is not None:
+        raise Invalid(f"Invalid AMPscript in {error}", code)
 
 
 def _no_newlines(props: Mapping[str, Any], *names: str) -> None:

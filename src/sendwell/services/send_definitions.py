@@ -24,7 +24,7 @@ from sendwell.domain.errors import (
 from sendwell.domain.salesforce_ids import same_id
 from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import find_ref
-from sendwell.services.rules import valid_email
+from sendwell.services.rules import check_content, valid_email
 from sendwell.services.salesforce.connector import connector_for, parse_audience
 from sendwell.store.tables import list_members, objects, send_definitions, subscribers
 
@@ -70,6 +70,9 @@ def validate(
         raise Invalid(
             f"Salesforce Send Unknown Email: no email with Id {body['EmailId']}", REST_INVALID_VALUE
         )
+    subject = body.get("EmailSubject") or email.props.get("Subject") or ""
+    parts = {**email.props, "Subject": subject}
+    check_content(parts, "Subject", "HTMLBody", "TextBody", code=REST_INVALID_VALUE)
     classification = find_ref(
         conn, mid, "SendClassification", {"ID": _number(body, "SendClassificationId")}
     )

@@ -19,7 +19,7 @@ from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Complex, Filter, Simple
 from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
-from sendwell.services.rules import de_fields, valid_email
+from sendwell.services.rules import check_content, de_fields, valid_email
 from sendwell.store.tables import recipients, send_jobs
 
 
@@ -76,6 +76,8 @@ def build_spec(
     email = find_ref(conn, mid, "Email", props.get("Email"))
     if email is None:
         raise Invalid("The definition's Email no longer exists.", e.ESD_EMAIL_NOT_FOUND)
+    subject = props.get("EmailSubject") or email.props.get("Subject") or ""
+    check_content({**email.props, "Subject": subject}, "Subject", "HTMLBody", "TextBody")
     classification = find_ref(conn, mid, "SendClassification", props.get("SendClassification"))
     if classification is None:
         raise Invalid(

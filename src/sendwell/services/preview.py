@@ -1,0 +1,142 @@
+"""Preview: what an email renders to for one subscriber, as Marketing Cloud's preview shows it.
+
+Two callers: the REST route (an email and a subscriber of an account, lookups into the
+account's data extensions) and ``sendwell render`` (a file, attributes given as JSON, lookups
+into CSV files). Both render every part in Marketing Cloud's order with one shared context and
+``%%_messagecontext%%`` = ``PREVIEW``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from sendwell.domain.ampscript import AmpscriptError, RenderEnvironment, render_parts
+from sendwell.domain.ampscript.data_functions import rows_matching
+from sendwell.domain.errors import REST_NOT_FOUND, NotFound
+from sendwell.services.catalog import find_ref
+from sendwell.services.lookups import DataExtensionLookups, system_strings
+from sendwell.store.tables import subscribers
+
+PARTS = {"subject": "Subject", "html": "HTMLBody", "text": "TextBody"}
+
+
+def preview_email(
+    engine: Engine,
+    mid: int,
+    email_id: int,
+    subscriber_key: str | None,
+    attributes: Mapping[str, Any],
+) -> dict[str, str | None]:
+    """``{"subject", "html", "text"}`` of an account's email for one subscriber.
+
+    Raises ``NotFound``, ``AmpscriptError`` (naming part, line and column) and
+    ``RecipientSkipped`` (the content called ``RaiseError``).
+    """
+    with engine.connect() as conn:
+        email = find_ref(conn, mid, "Email", {"ID": email_id})
+        if email is None:
+            raise NotFound(f"No email with Id {email_id}", REST_NOT_FOUND)
+        subscriber = (
+            conn.execute(
+                select(subscribers.c.email, subscribers.c.attributes).where(
+                    subscribers.c.mid == mid, subscribers.c.subscriber_key == subscriber_key
+                )
+            ).first()
+            if subscriber_key
+            else None
+        )
+    values: dict[str, object] = {}
+    if subscriber is not None:
+        values.update(_lowered(subscriber.attributes))
+        values["emailaddr"] = subscriber.email
+    values.update(_lowered(attributes))
+    if subscriber_key:
+        values["_subscriberkey"] = subscriber_key
+    spec = {"email": {"ID": email.id, "Name": email.props.get("Name")}}
+    environment = RenderEnvironment(
+        data=DataExtensionLookups(engine, mid),
+        system=system_strings(engine, mid, spec),
+        message_context="PREVIEW",
+    )
+    parts = {name: email.props.get(part) for name, part in PARTS.items()}
+    rendered = render_parts({PARTS[k]: v for k, v in parts.items()}, values, environment)
+    return {name: rendered.get(part) for name, part in PARTS.items()}
+
+
+def _lowered(attributes: Mapping[str, Any]) -> dict[str, str | None]:
+    return {
+        str(k).lower(): None if v is None else v if isinstance(v, str) else json.dumps(v)
+        for k, v in attributes.items()
+    }
+
+
+# --- sendwell render ---------------------------------------------------------------------
+
+
+class CsvDataExtensions:
+    """Data extensions read from CSV files (a header row of column names; empty cells null)."""
+
+    def __init__(self, tables: Mapping[str, Sequence[Mapping[str, object]]]) -> None:
+        self.tables = {name.strip().lower(): list(rows) for name, rows in tables.items()}
+
+    @classmethod
+    def from_options(cls, options: Sequence[str]) -> CsvDataExtensions:
+        """From ``NAME=path.csv`` options; raises ValueError for a malformed one."""
+        tables: dict[str, list[dict[str, object]]] = {}
+        for option in options:
+            name, sep, path = option.partition("=")
+            if not sep or not name.strip() or not path:
+                raise ValueError(f"--data-extension takes NAME=FILE.csv, not {option!r}")
+            with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+                tables[name] = [
+                    {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+                    for row in csv.DictReader(handle)
+                ]
+        return cls(tables)
+
+    def rows(
+        self, data_extension: str, filters: Sequence[tuple[str, str]], case_sensitive: bool
+    ) -> Sequence[Mapping[str, object]] | None:
+        rows = self.tables.get(data_extension.strip().lower())
+        return None if rows is None else rows_matching(rows, filters, case_sensitive)
+
+
+def render_file(
+    content: str, part: str, attributes: Mapping[str, Any], data: CsvDataExtensions
+) -> str:
+    """What ``content`` renders to as the given part (html, text or subject).
+
+    ``content`` may also be a JSON email (``{"subject": …, "html": …, "text": …}``, or the
+    partner API's ``Subject``/``HTMLBody``/``TextBody``): every part then runs, in Marketing
+    Cloud's order, and ``part`` chooses the one printed.
+    """
+    email = _email_parts(content)
+    values = _lowered(attributes)
+    environment = RenderEnvironment(data=data, message_context="PREVIEW")
+    try:
+        rendered = render_parts(email or {PARTS[part]: content}, values, environment)
+    except AmpscriptError as exc:
+        if email is None:  # one part: the file is the part, no need to name it
+            raise AmpscriptError(exc.message, exc.line, exc.column) from None
+        raise
+    return rendered.get(PARTS[part]) or ""
+
+
+def _email_parts(content: str) -> dict[str, str] | None:
+    try:
+        given = json.loads(content)
+    except ValueError:
+        return None
+    if not isinstance(given, dict):
+        return None
+    names = {**{k: v for k, v in PARTS.items()}, **{v.lower(): v for v in PARTS.values()}}
+    parts = {names[k.lower()]: v for k, v in given.items() if k.lower() in names}
+    if not parts or not all(isinstance(v, str) or v is None for v in parts.values()):
+        return None
+    return parts
