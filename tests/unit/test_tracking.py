@@ -107,6 +107,17 @@ def test_negative_or_no_fields_cannot_be_signed() -> None:
         sign(KEY)
 
 
+@given(
+    st.integers(min_value=0, max_value=2**40),
+    st.integers(min_value=0, max_value=2**40),
+    st.integers(min_value=0, max_value=2**40),
+)
+def test_recipient_tokens_are_the_tokens_sign_makes(mid: int, job_id: int, seq: int) -> None:
+    assert RecipientTokens(KEY, "https://t.test", mid, job_id).token(seq) == sign(
+        KEY, mid, job_id, seq
+    )
+
+
 def test_recipient_tokens_give_the_token_and_center_urls() -> None:
     values = RecipientTokens(KEY, "https://t.test/", 1001, 9).values(5)
     token = values["__t"]

@@ -324,19 +324,30 @@ def track_content(
 
 
 class RecipientTokens:
-    """One job's tokens: per recipient, its token and the system strings built from it."""
+    """One job's tokens: per recipient, its token and the system strings built from it.
 
-    __slots__ = ("_base", "_job_id", "_key", "_mid")
+    ``values(seq)`` gives the same token as ``sign(key, mid, job_id, seq)``, a little faster:
+    the MAC state after the fixed prefix (context, mid, job) is computed once per job.
+    """
+
+    __slots__ = ("_base", "_prefix", "_state")
 
     def __init__(self, key: bytes, base: str, mid: int, job_id: int) -> None:
-        self._key = key
         self._base = base.rstrip("/")
-        self._mid = mid
-        self._job_id = job_id
+        self._prefix = _varints((mid, job_id))
+        self._state = hmac.new(key, _MAC_CONTEXT + self._prefix, hashlib.sha256)
+
+    def token(self, seq: int) -> str:
+        """The signed token of recipient ``seq`` of the job."""
+        tail = _varints((seq,))
+        mac = self._state.copy()
+        mac.update(tail)
+        raw = self._prefix + tail + mac.digest()[:_MAC_BYTES]
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
     def values(self, seq: int) -> dict[str, str]:
         """``%%__t%%``, ``%%unsub_center_url%%`` and ``%%profile_center_url%%`` of recipient seq."""
-        token = sign(self._key, self._mid, self._job_id, seq)
+        token = self.token(seq)
         return {
             TOKEN_FIELD: token,
             UNSUB_CENTER_URL: f"{self._base}/t/u/{token}",
