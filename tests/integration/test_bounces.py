@@ -231,6 +231,17 @@ def events(world) -> list:  # type: ignore[no-untyped-def]
         return conn.execute(select(tracking_events).order_by(tracking_events.c.id)).all()
 
 
+def send_counters(world, job_id: int) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+    names = ["HardBounces", "SoftBounces", "OtherBounces"]
+    _, found = soap(
+        world.client,
+        "Retrieve",
+        retrieve("Send", ["ID", *names], simple_filter("ID", "equals", str(job_id))),
+        user=world.user,
+    )
+    return {name: text(found, f"p:Results/p:{name}") for name in names}
+
+
 def seq_of(world, job_id: int, address: str) -> int:  # type: ignore[no-untyped-def]
     with world.engine.connect() as conn:
         return conn.execute(
@@ -282,6 +293,11 @@ def test_a_dsn_to_the_verp_sender_records_a_hard_bounce_for_that_recipient_only(
     assert texts(found, "p:Results/p:EventType") == ["HardBounce"]
     assert texts(found, "p:Results/p:BounceCategory") == ["Hard bounce"]
     assert texts(found, "p:Results/p:SMTPCode") == ["550"]
+    assert send_counters(world, job_id) == {
+        "HardBounces": "1",
+        "SoftBounces": "0",
+        "OtherBounces": "0",
+    }
 
 
 def test_forged_and_foreign_addresses_record_nothing(world) -> None:
@@ -316,8 +332,23 @@ def test_soft_and_block_bounces_are_recorded_but_never_hold(world) -> None:
         to = delivered_to(world, job_id, "ann@example.test").mail_from
         bounce(world, to, dsn(to, "ann@example.test", "4.2.2", action="delayed"))
         bounce(world, to, dsn(to, "ann@example.test", "5.7.1"))
+        to = delivered_to(world, job_id, "cid@example.test").mail_from
+        bounce(world, to, dsn(to, "cid@example.test", "4.4.1", action="delayed"))
+    assert send_counters(world, job_id) == {
+        "HardBounces": "0",
+        "SoftBounces": "2",
+        "OtherBounces": "1",
+    }
     kinds = [(e.event_type, e.details["BounceCategory"]) for e in events(world)]
-    assert kinds == [("SoftBounce", "Soft bounce"), ("OtherBounce", "Block bounce")] * 2
+    assert (
+        kinds
+        == [
+            ("SoftBounce", "Soft bounce"),
+            ("OtherBounce", "Block bounce"),
+            ("SoftBounce", "Soft bounce"),
+        ]
+        * 2
+    )
     with world.engine.connect() as conn:
         assert conn.execute(select(subscribers.c.status)).all() == []
 
@@ -354,6 +385,22 @@ def test_a_relay_refusing_a_recipient_is_an_immediate_bounce(world) -> None:
     assert event.details["SMTPCode"] == "550"
     assert event.details["BounceCategory"] == "Hard bounce"
     assert "5.1.1" in event.details["SMTPReason"]
+
+
+def test_without_a_configured_secret_the_installation_key_file_is_used(sqlite_url, relay) -> None:
+    recorder, url = relay
+    port = free_port()
+    for world in make_world(
+        sqlite_url, transport=url, bounce_domain=BOUNCE_DOMAIN, bounce_listen=f"127.0.0.1:{port}"
+    ):
+        world.smtp = recorder  # type: ignore[attr-defined]
+        world.bounce_port = port  # type: ignore[attr-defined]
+        build_definition(world)
+        job_id = send(world)
+        to = delivered_to(world, job_id, "bob@example.test").mail_from
+        assert verp.decode(to, SECRET) is None  # signed with the generated key instead
+        bounce(world, to, dsn(to, "bob@example.test"))
+        assert [e.subscriber_key for e in events(world)] == ["k2"]
 
 
 @pytest.mark.parametrize(

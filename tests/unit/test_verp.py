@@ -44,7 +44,7 @@ def test_forged_addresses_do_not_decode() -> None:
 def test_a_secret_is_required() -> None:
     with pytest.raises(ValueError):
         verp.encode(1, 1, "", "b.example.test")
-    with pytest.raises(ValueError, match="SECRET_KEY"):
+    with pytest.raises(ValueError, match="secret key"):
         verp.ReturnPath(1, "", "b.example.test")
     path = verp.ReturnPath(5, SECRET, "b.example.test")
     assert path(2) == verp.encode(5, 2, SECRET, "b.example.test")

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 PREFIX = "bounce"
 # 40 bits: guessing one job's address takes ~10^12 tries; lowercase so that relays which fold
@@ -22,8 +23,14 @@ _MAC_CHARS = 8
 _LOCAL = re.compile(rf"{PREFIX}\+(\d{{1,12}})\.(\d{{1,12}})\.([a-z2-7]{{{_MAC_CHARS}}})")
 
 
+@lru_cache(maxsize=8)
+def _key(secret: str) -> bytes:
+    """The VERP MAC key, derived from the installation's secret key (own purpose)."""
+    return hmac.digest(secret.encode(), b"sendwell/verp/v1", hashlib.sha256)
+
+
 def _mac(job_id: int, seq: int, secret: str) -> str:
-    digest = hmac.new(secret.encode(), f"{job_id}.{seq}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(_key(secret), f"{job_id}.{seq}".encode(), hashlib.sha256)
     return base64.b32encode(digest[:5]).decode().lower()
 
 
@@ -56,10 +63,7 @@ class ReturnPath:
 
     def __post_init__(self) -> None:
         if not self.secret:
-            raise ValueError(
-                "SENDWELL_BOUNCE_DOMAIN is set but SENDWELL_SECRET_KEY is empty: VERP addresses "
-                "need the secret key (the same in workers and the bounce listener)"
-            )
+            raise ValueError("VERP addresses need the installation's secret key")
 
     def __call__(self, seq: int) -> str:
         return encode(self.job_id, seq, self.secret, self.domain)

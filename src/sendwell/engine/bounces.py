@@ -27,7 +27,7 @@ from typing import Any
 from flufl.bounce import all_failures
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from sendwell.config import Settings
+from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain import verp
 from sendwell.domain.clock import utcnow
 from sendwell.engine.transports.base import FAILED, Outcome
@@ -224,9 +224,10 @@ def process_bounce(engine: Engine, settings: Settings, rcpt_tos: Sequence[str], 
         log.info("message to %s reports no failed recipient: ignored", ", ".join(rcpt_tos))
         return 0
     recorded = 0
+    secret = resolve_secret_key(settings)
     with engine.begin() as conn:
         for address in rcpt_tos:
-            named = verp.decode(address, settings.secret_key)
+            named = verp.decode(address, secret)
             if named is None:
                 log.warning("bounce to %s: not a valid VERP address, ignored", address)
                 continue
@@ -301,10 +302,9 @@ class BounceListener:
     """The SMTP server for the bounce domain, in a thread of its own; ``start()``/``stop()``."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        if not settings.bounce_domain or not settings.secret_key:
-            raise ValueError(
-                "the bounce listener needs SENDWELL_BOUNCE_DOMAIN and SENDWELL_SECRET_KEY"
-            )
+        if not settings.bounce_domain:
+            raise ValueError("the bounce listener needs SENDWELL_BOUNCE_DOMAIN")
+        resolve_secret_key(settings)  # read (or create) it now, not at the first bounce
         from aiosmtpd.controller import Controller
 
         logging.getLogger("flufl.bounce").setLevel(logging.WARNING)  # a line per detector at INFO

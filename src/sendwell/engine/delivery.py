@@ -103,7 +103,7 @@ class PreparedJobs:
                 tuple(seeds.get("addresses") or ()),
                 int(seeds.get("every") or 0),
                 self.dkim.signer_for(spec["from_address"]),
-                ReturnPath(job_id, self.settings.secret_key, self.settings.bounce_domain)
+                ReturnPath(job_id, resolve_secret_key(self.settings), self.settings.bounce_domain)
                 if self.settings.bounce_domain
                 else None,
                 self.settings.bounce_hold_threshold,

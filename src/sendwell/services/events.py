@@ -26,7 +26,14 @@ from sendwell.store import tracking as store
 from sendwell.store.tables import tracking_events
 
 # Send counters kept from tracking events: unique recipients per event type.
-SEND_COUNTERS = {"Open": "UniqueOpens", "Click": "UniqueClicks", "Unsubscribe": "Unsubscribes"}
+SEND_COUNTERS = {
+    "Open": "UniqueOpens",
+    "Click": "UniqueClicks",
+    "Unsubscribe": "Unsubscribes",
+    "HardBounce": "HardBounces",
+    "SoftBounce": "SoftBounces",
+    "OtherBounce": "OtherBounces",
+}
 
 
 @lru_cache(maxsize=8)

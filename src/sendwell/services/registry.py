@@ -9,7 +9,7 @@ from sqlalchemy import Connection, or_, select
 from sendwell.domain.filters import Filter
 from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
-from sendwell.services.bounce_events import BounceEventKind
+from sendwell.services.bounce_events import BOUNCE_EVENT
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
 from sendwell.services.events import CLICK_EVENT, OPEN_EVENT, UNSUB_EVENT
 from sendwell.services.sends import SendKind, SentEventKind
@@ -62,7 +62,7 @@ KINDS: dict[str, Kind] = {
         DATA_EXTENSION_OBJECT,
         SendKind(),
         SentEventKind(),
-        BounceEventKind(),
+        BOUNCE_EVENT,
         OPEN_EVENT,
         CLICK_EVENT,
         UNSUB_EVENT,
