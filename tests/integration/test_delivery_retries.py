@@ -15,6 +15,8 @@ from tests.integration.delivery_support import make_definition
 from tests.support import free_port, perform_start, soap, text, wait_for
 from typer.testing import CliRunner
 
+from sendwell.services.send_control import control
+from sendwell.services.sends import start_send
 from sendwell.store.tables import recipients, send_jobs
 
 
@@ -162,6 +164,14 @@ def test_relay_down_for_a_while_then_back(relay_down) -> None:
         controller.stop()
 
 
+def start_paused(world, key: str) -> int:  # type: ignore[no-untyped-def]
+    """Start a send and pause it in the same transaction: no worker can take it before."""
+    with world.engine.begin() as conn:
+        job = start_send(conn, world.mid, {"CustomerKey": key}).job_id
+        control(conn, world.mid, job, "pause")
+    return job
+
+
 def test_pause_resume_and_cancel_from_every_api(scripted, monkeypatch) -> None:
     world = scripted
     auth_reply = world.client.post(
@@ -176,14 +186,11 @@ def test_pause_resume_and_cancel_from_every_api(scripted, monkeypatch) -> None:
     key = make_definition(
         world.engine, world.mid, [f"p{i}@example.test" for i in range(5)], "pausable"
     )
-    job = start(world, key)
-    paused = world.client.post(f"/sendwell/v1/sends/{job}/pause", headers=auth)
-    if paused.status_code == 409:  # it finished before we could pause it: too fast to test
-        pytest.fail(f"send finished before pause: {paused.json()}")
-    assert paused.json()["Status"] == "Paused"
-    time.sleep(1)
-    before = len(world.smtp.received)
-    assert before < 5
+    job = start_paused(world, key)
+    world.client.app.state.wake_workers()
+    time.sleep(1.5)  # workers build the audience but hand out no chunk of a paused send
+    assert world.smtp.received == []
+    assert world.client.get(f"/sendwell/v1/sends/{job}", headers=auth).json()["Status"] == "Paused"
     # SOAP: Perform restart on the definition resumes its newest send
     body = perform_start(key).replace("<Action>start</Action>", "<Action>restart</Action>")
     _, response = soap(world.client, "Perform", body, user=world.user)
@@ -192,9 +199,15 @@ def test_pause_resume_and_cancel_from_every_api(scripted, monkeypatch) -> None:
     assert len(world.smtp.received) == 5
     again = world.client.post(f"/sendwell/v1/sends/{job}/cancel", headers=auth)
     assert again.status_code == 409  # complete: nothing to cancel
-    # CLI on another send: cancel it while paused; nothing more goes out
-    job2 = start(world, make_definition(world.engine, world.mid, ["c1@example.test"], "cli"))
-    world.client.post(f"/sendwell/v1/sends/{job2}/pause", headers=auth)
+    # admin API: pause and resume; CLI: cancel a paused send, nothing more goes out
+    job2 = start_paused(world, make_definition(world.engine, world.mid, ["c1@example.test"], "cli"))
+    resumed = world.client.post(f"/sendwell/v1/sends/{job2}/resume", headers=auth)
+    assert resumed.json()["Status"] == "Sending"
+    paused = world.client.post(f"/sendwell/v1/sends/{job2}/pause", headers=auth)
+    if paused.status_code == 409:  # the one message already went: the CLI cancels a fresh one
+        job2 = start_paused(
+            world, make_definition(world.engine, world.mid, ["c2@example.test"], "cli2")
+        )
     from sendwell.cli import app
 
     monkeypatch.setenv("SENDWELL_DATABASE_URL", world.settings.database_url)
@@ -202,6 +215,8 @@ def test_pause_resume_and_cancel_from_every_api(scripted, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert "Canceled" in result.output
     assert job_status(world, job2) == "Canceled"
+    time.sleep(1)
+    assert "c2@example.test" not in world.smtp.received
     other = world.client.post(
         f"/sendwell/v1/sends/{job2}/resume", headers={"Authorization": "Bearer x"}
     )
