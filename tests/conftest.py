@@ -72,6 +72,7 @@ class World:
 
 
 def make_world(database_url: str, **overrides: object) -> Iterator[World]:
+    overrides.setdefault("secret_key", "test-secret-key")  # no key file left in the work tree
     settings = Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
     app = create_app(settings)
     accounts = app.state.accounts
