@@ -435,3 +435,25 @@ def test_read_failures_takes_status_and_reason_from_the_dsn() -> None:
             "550 5.1.1 <Bob@Example.test>: Recipient address rejected: User unknown",
         )
     }
+
+
+def test_mail_to_the_list_unsubscribe_address_unsubscribes(world) -> None:
+    build_definition(world)
+    job_id = send(world)
+    message = delivered_to(world, job_id, "bob@example.test")
+    header = str(message.message["List-Unsubscribe"])
+    mailto = header.split("<mailto:")[1].split(">")[0]
+    assert mailto.startswith("unsubscribe+")
+    with smtplib.SMTP("127.0.0.1", world.bounce_port, timeout=10) as client:
+        client.sendmail("bob@example.test", [mailto], b"Subject: unsubscribe\r\n\r\nplease\r\n")
+    (event,) = [e for e in events(world) if e.event_type == "Unsubscribe"]
+    assert event.subscriber_key == "k2" and event.job_id == job_id
+    with world.engine.connect() as conn:
+        status = conn.execute(
+            select(subscribers.c.status).where(subscribers.c.subscriber_key == "k2")
+        ).scalar_one()
+    assert status == "Unsubscribed"
+    with smtplib.SMTP("127.0.0.1", world.bounce_port, timeout=10) as client:
+        forged = mailto.replace("unsubscribe+", "unsubscribe+x")
+        client.sendmail("eve@example.test", [forged], b"Subject: x\r\n\r\nx\r\n")
+    assert len([e for e in events(world) if e.event_type == "Unsubscribe"]) == 1

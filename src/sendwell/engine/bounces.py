@@ -31,6 +31,7 @@ from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain import verp
 from sendwell.domain.clock import utcnow
 from sendwell.engine.transports.base import FAILED, Outcome
+from sendwell.services.events import key_for, unsubscribe
 from sendwell.store.tables import recipients, send_jobs, subscribers, tracking_events
 
 log = logging.getLogger("sendwell.bounces")
@@ -272,6 +273,15 @@ def listen_address(setting: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _unsubscribe_token(local: str, domain: str, settings: Settings) -> str | None:
+    """The token of an ``unsubscribe+TOKEN@<mailto domain>`` address, else None."""
+    if domain.lower() != settings.mailto_domain.lower() or not local.lower().startswith(
+        "unsubscribe+"
+    ):
+        return None
+    return local[len("unsubscribe+") :] or None
+
+
 class _BounceHandler:
     """aiosmtpd handler: RCPT only at the bounce domain, DATA recorded off the event loop."""
 
@@ -281,13 +291,27 @@ class _BounceHandler:
         self.domain = settings.bounce_domain.lower()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        if address.rpartition("@")[2].lower() != self.domain:
+        local, _, domain = address.rpartition("@")
+        if (
+            _unsubscribe_token(local, domain, self.settings) is None
+            and domain.lower() != self.domain
+        ):
             return f"550 5.1.1 <{address}>: this server takes bounces for {self.domain} only"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         data = envelope.original_content or envelope.content
+        tokens = [
+            token
+            for local, _, domain in (a.rpartition("@") for a in envelope.rcpt_tos)
+            if (token := _unsubscribe_token(local, domain, self.settings)) is not None
+        ]
+        if tokens:  # the List-Unsubscribe mailto: address (RFC 2369), not a bounce
+            key = key_for(self.settings)
+            for token in tokens:
+                await asyncio.to_thread(unsubscribe, self.engine, key, token)
+            return "250 2.0.0 unsubscribed"
         try:
             await asyncio.to_thread(
                 process_bounce, self.engine, self.settings, list(envelope.rcpt_tos), data
