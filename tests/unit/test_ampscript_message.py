@@ -157,3 +157,13 @@ def test_render_parts_for_a_preview() -> None:
         environment(message_context="PREVIEW"),
     )
     assert parts == {"Subject": "Welcome, Ann", "HTMLBody": "<h1>PREVIEW</h1>"}
+
+
+def test_lookups_are_read_once_per_job_not_per_recipient() -> None:
+    env = environment({"Offers": [{"Tier": "Gold", "Offer": "20% off"}]})
+    message = compile_message(
+        spec(html="%%=Lookup('Offers', 'Offer', 'Tier', Tier)=%%\n", text=None)
+    )
+    for seq in range(50):
+        message.render({"tier": "Gold"}, "a@x.test", None, seq, DATE, env)
+    assert env.data.reads == 1  # type: ignore[union-attr]

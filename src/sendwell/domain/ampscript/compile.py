@@ -12,6 +12,7 @@ run of AMPscript between texts becomes a slot ``__ampN_K`` whose text the progra
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
@@ -20,7 +21,15 @@ from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, Reci
 from sendwell.domain.ampscript.functions import FUNCTIONS, REFUSED
 from sendwell.domain.ampscript.parser import parse
 from sendwell.domain.ampscript.runtime import DEFAULT_ENVIRONMENT, Context, RenderEnvironment
-from sendwell.domain.ampscript.values import Value, boolean, compare, integer, text
+from sendwell.domain.ampscript.values import (
+    Value,
+    boolean,
+    compare,
+    integer,
+    number_or_none,
+    parse_date,
+    text,
+)
 from sendwell.domain.personalization import COMPUTED_FIELDS, Slot, Template, TemplatePart
 
 Run = Callable[[Context], None]
@@ -36,17 +45,15 @@ class Program:
     def __init__(self, statements: tuple[n.Statement, ...]) -> None:
         prefix = f"__amp{next(_programs)}_"
         parts: list[TemplatePart] = []
-        segments: list[tuple[str, tuple[Run, ...], n.Node]] = []
-        pending: list[Run] = []
-        first: list[n.Node] = []  # the first statement of the pending segment
+        segments: list[tuple[str, Callable[[Context], str]]] = []
+        pending: list[n.Statement] = []
 
         def close_segment() -> None:
             if pending:
                 key = f"{prefix}{len(segments)}"
                 parts.append(Slot(key))
-                segments.append((key, tuple(pending), first[0]))
+                segments.append((key, _segment(tuple(pending))))
                 pending.clear()
-                first.clear()
 
         for statement in statements:
             if isinstance(statement, n.Text):
@@ -56,8 +63,7 @@ class Program:
                 close_segment()
                 parts.append(Slot(statement.name))
             else:
-                first.append(statement)
-                pending.append(_statement(statement))
+                pending.append(statement)
         close_segment()
         self._segments = tuple(segments)
         self.fields: frozenset[str] = frozenset(_attributes(statements)) - COMPUTED_FIELDS
@@ -66,16 +72,9 @@ class Program:
 
     def run(self, context: Context) -> None:
         """Run for one recipient: ``context.slots`` receives this program's slot values."""
-        out = context.out
         slots = context.slots
-        for key, statements, where in self._segments:
-            start = len(out.parts)
-            try:
-                for statement in statements:
-                    statement(context)
-            except FunctionError as exc:  # the output limit, reached by writing text
-                raise AmpscriptError(exc.message, where.line, where.column) from None
-            slots[key] = "".join(out.parts[start:])
+        for key, produce in self._segments:
+            slots[key] = produce(context)
 
     def render(
         self, values: Mapping[str, object], env: RenderEnvironment = DEFAULT_ENVIRONMENT
@@ -113,16 +112,72 @@ def compile_content(text_: str) -> Program:
 # --- Statements --------------------------------------------------------------------------
 
 
+def _segment(statements: tuple[n.Statement, ...]) -> Callable[[Context], str]:
+    """What a run of statements between two texts writes, as one string."""
+    line, column = statements[0].line, statements[0].column
+    only = statements[0]
+    if len(statements) == 1 and isinstance(only, n.Inline):
+        # The common ``%%=v(@x)=%%`` between texts: its value is the slot's, no buffer.
+        value = _expression(only.expression)
+
+        def produce_value(ctx: Context) -> str:
+            try:
+                shown = value(ctx)
+                shown = shown if isinstance(shown, str) else text(shown)
+                out = ctx.out
+                out.size += len(shown)
+                if out.size > out.limit:
+                    raise FunctionError(f"the content grew beyond {out.limit} characters")
+            except FunctionError as exc:
+                raise AmpscriptError(exc.message, line, column) from None
+            return shown
+
+        return produce_value
+    runs = tuple(_statement(s) for s in statements)
+
+    def produce(ctx: Context) -> str:
+        parts = ctx.out.parts
+        start = len(parts)
+        try:
+            for run in runs:
+                run(ctx)
+        except FunctionError as exc:  # the output limit, reached by writing text
+            raise AmpscriptError(exc.message, line, column) from None
+        written = "".join(parts[start:])
+        del parts[start:]
+        return written
+
+    return produce
+
+
 def _statement(node: n.Statement) -> Run:
     if isinstance(node, n.Text):
         literal = node.text
         return lambda ctx: ctx.out.write(literal)
     if isinstance(node, n.FieldString):
         name = node.name
-        return _located(node, lambda ctx: ctx.out.write(text(ctx.attribute(name))))
+        line, column = node.line, node.column
+
+        def field_string(ctx: Context) -> None:
+            value = ctx.attribute(name)
+            try:
+                ctx.out.write(value if isinstance(value, str) else text(value))
+            except FunctionError as exc:
+                raise AmpscriptError(exc.message, line, column) from None
+
+        return field_string
     if isinstance(node, n.Inline):
         value = _expression(node.expression)
-        return _located(node, lambda ctx: ctx.out.write(text(value(ctx))))
+        line, column = node.line, node.column
+
+        def inline(ctx: Context) -> None:
+            shown = value(ctx)
+            try:
+                ctx.out.write(shown if isinstance(shown, str) else text(shown))
+            except FunctionError as exc:
+                raise AmpscriptError(exc.message, line, column) from None
+
+        return inline
     if isinstance(node, n.Declare):
         names = node.names
 
@@ -208,8 +263,7 @@ def _expression(node: n.Expression) -> Evaluate:
     if isinstance(node, n.Call):
         return _call(node)
     if isinstance(node, n.Comparison):
-        operator, left, right = node.operator, _expression(node.left), _expression(node.right)
-        return _located(node, lambda ctx: compare(operator, left(ctx), right(ctx)))
+        return _comparison(node)
     if isinstance(node, n.Logical):
         left, right = _expression(node.left), _expression(node.right)
         if node.operator == "AND":
@@ -217,6 +271,59 @@ def _expression(node: n.Expression) -> Evaluate:
         return lambda ctx: boolean(left(ctx)) or boolean(right(ctx))
     operand = _expression(node.operand)
     return lambda ctx: not boolean(operand(ctx))
+
+
+_OPERATORS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def _comparison(node: n.Comparison) -> Evaluate:
+    """Compare; against a literal, the literal's side is converted once, at compile time."""
+    symbol, left, right = node.operator, _expression(node.left), _expression(node.right)
+    line, column = node.line, node.column
+    literal = node.right.value if isinstance(node.right, n.Literal) else None
+    if isinstance(literal, str) and number_or_none(literal) is None and parse_date(literal) is None:
+        # Text on the right: the left is compared as text too, unless it is a date.
+        test, folded = _OPERATORS[symbol], literal.casefold()
+
+        def against_text(ctx: Context) -> Value:
+            value = left(ctx)
+            if isinstance(value, str):
+                return test(value.casefold(), folded)
+            try:
+                return compare(symbol, value, literal)
+            except FunctionError as exc:
+                raise AmpscriptError(exc.message, line, column) from None
+
+        return against_text
+    if isinstance(literal, Decimal):
+        test, amount = _OPERATORS[symbol], literal
+
+        def against_number(ctx: Context) -> Value:
+            value = left(ctx)
+            found = number_or_none(value)
+            if found is not None:
+                return test(found, amount)
+            try:
+                return compare(symbol, value, amount)
+            except FunctionError as exc:
+                raise AmpscriptError(exc.message, line, column) from None
+
+        return against_number
+
+    def general(ctx: Context) -> Value:
+        try:
+            return compare(symbol, left(ctx), right(ctx))
+        except FunctionError as exc:
+            raise AmpscriptError(exc.message, line, column) from None
+
+    return general
 
 
 def _call(node: n.Call) -> Evaluate:
@@ -237,6 +344,8 @@ def _call(node: n.Call) -> Evaluate:
     if problem:
         raise AmpscriptError(f"{spec.name}: {problem}", node.line, node.column)
     args = tuple(_expression(a) for a in node.args)
+    if key == "v":  # v(x) is x: the most common call in email content costs nothing
+        return args[0]
     run, line, column, name = spec.run, node.line, node.column, spec.name
     # One closure per argument count, each with its own handler: no extra call per call.
     if spec.lazy:

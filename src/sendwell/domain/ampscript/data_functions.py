@@ -39,15 +39,22 @@ def _pairs(first: int, minimum: int) -> object:
 
 
 def _rows(ctx: Context, args: Sequence[Value], case_sensitive: bool) -> list[Row]:
-    source = ctx.env.data
-    if source is None:
-        raise FunctionError("no data extensions can be read here")
+    """The matching rows, from the environment's cache or its data source (a new list)."""
     name = text(args[0])
-    filters = [(text(args[i]), text(args[i + 1])) for i in range(1, len(args), 2)]
-    found = source.rows(name, filters, case_sensitive)
-    if found is None:
-        raise FunctionError(f"no data extension is named {name!r}")
-    return [Row({k: _cell(v) for k, v in row.items()}) for row in found]
+    filters = tuple([(text(args[i]), text(args[i + 1])) for i in range(1, len(args), 2)])
+    cache = ctx.env.lookups
+    key = (name, filters, case_sensitive)
+    rows = cache.get(key)
+    if rows is None:
+        source = ctx.env.data
+        if source is None:
+            raise FunctionError("no data extensions can be read here")
+        found = source.rows(name, filters, case_sensitive)
+        if found is None:
+            raise FunctionError(f"no data extension is named {name!r}")
+        rows = [Row({k: _cell(v) for k, v in row.items()}) for row in found]
+        cache.put(key, rows)
+    return list(rows)
 
 
 def _cell(value: object) -> Value:

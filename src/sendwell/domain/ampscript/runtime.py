@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sendwell.domain.ampscript.errors import FunctionError
 from sendwell.domain.ampscript.formatting import SYSTEM_OFFSET_MINUTES, format_date
-from sendwell.domain.ampscript.values import DAYS, MONTHS, Value
+from sendwell.domain.ampscript.values import DAYS, MONTHS, Row, Value
 from sendwell.domain.clock import utcnow
 
 MESSAGE_CONTEXTS = ("SEND", "PREVIEW", "VAWP", "FTAF")
@@ -42,6 +42,26 @@ def system_now() -> datetime:
     return utcnow() + timedelta(minutes=SYSTEM_OFFSET_MINUTES)
 
 
+class LookupCache:
+    """Lookup results by (data extension, filters, case-sensitive), shared by the recipients
+    of a job; it starts afresh when it holds ``max_rows`` rows."""
+
+    def __init__(self, max_rows: int = 200_000) -> None:
+        self.entries: dict[tuple[object, ...], list[Row]] = {}
+        self.rows = 0
+        self.max_rows = max_rows
+
+    def get(self, key: tuple[object, ...]) -> list[Row] | None:
+        return self.entries.get(key)
+
+    def put(self, key: tuple[object, ...], rows: list[Row]) -> None:
+        if self.rows + len(rows) > self.max_rows:
+            self.entries.clear()
+            self.rows = 0
+        self.entries[key] = rows
+        self.rows += len(rows)
+
+
 @dataclass(frozen=True)
 class RenderEnvironment:
     """Everything a render may consult besides the recipient's values."""
@@ -53,6 +73,7 @@ class RenderEnvironment:
     message_context: str = "SEND"
     max_output: int = 2_000_000  # characters per part
     max_iterations: int = 100_000  # FOR iterations per recipient, all loops together
+    lookups: LookupCache = field(default_factory=lambda: LookupCache(), compare=False, repr=False)
 
 
 DEFAULT_ENVIRONMENT = RenderEnvironment()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from sendwell.domain.ampscript.errors import FunctionError
 
@@ -84,12 +85,19 @@ def number_or_none(value: Value) -> Decimal | None:
     """The value as a number if it is one or a string that spells one, else None."""
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
-        try:
-            return checked(Decimal(value.strip()))
-        except (InvalidOperation, FunctionError):
-            return None
+    if isinstance(value, str):
+        return _spelled_number(value)
     return None
+
+
+@lru_cache(maxsize=4096)  # the same attribute values come back recipient after recipient
+def _spelled_number(value: str) -> Decimal | None:
+    if not _NUMBER.fullmatch(value):
+        return None
+    try:
+        return checked(Decimal(value.strip()))
+    except (InvalidOperation, FunctionError):
+        return None
 
 
 def number(value: Value, what: str = "value") -> Decimal:
@@ -157,6 +165,7 @@ _MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIME 
 _DAY_FIRST = re.compile(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})" + _TIME + _ZONE)
 
 
+@lru_cache(maxsize=4096)
 def parse_date(value: str, system_offset_minutes: int = -360) -> datetime | None:
     """A date string as system time (ISO 8601, US M/d/yyyy, "August 5, 2023", "5 Aug 2023")."""
     value = value.strip()
