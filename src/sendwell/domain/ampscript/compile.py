@@ -66,7 +66,7 @@ class Program:
                 pending.append(statement)
         close_segment()
         self._segments = tuple(segments)
-        self.fields: frozenset[str] = frozenset(_attributes(statements)) - COMPUTED_FIELDS
+        self.fields: frozenset[str] = frozenset(n.attributes_read(statements)) - COMPUTED_FIELDS
         """Attribute names the content reads (lower-cased), as ``Template.fields``."""
         self.template = ScriptedTemplate(parts, self)
 
@@ -414,37 +414,3 @@ def _located(node: n.Node, run: Callable) -> Callable:
             raise AmpscriptError(exc.message, line, column) from None
 
     return located
-
-
-def _attributes(statements: tuple[n.Statement, ...]) -> set[str]:
-    """Names of attributes read anywhere: %%Name%%, bare names, AttributeValue("Name")."""
-    found: set[str] = set()
-    pending: list[object] = list(statements)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, n.FieldString | n.Attribute):
-            found.add(node.name)
-        elif isinstance(node, n.Call):
-            if node.name.lower() == "attributevalue" and node.args:
-                arg = node.args[0]
-                if isinstance(arg, n.Literal) and isinstance(arg.value, str):
-                    found.add(arg.value.strip().lower())
-            pending.extend(node.args)
-        elif isinstance(node, n.If):
-            for branch in node.branches:
-                pending.append(branch.condition)
-                pending.extend(branch.body)
-            pending.extend(node.otherwise)
-        elif isinstance(node, n.For):
-            pending.extend((node.start, node.end, *node.body))
-        elif isinstance(node, n.Inline):
-            pending.append(node.expression)
-        elif isinstance(node, n.Assign):
-            pending.append(node.value)
-        elif isinstance(node, n.Evaluate):
-            pending.append(node.call)
-        elif isinstance(node, n.Comparison | n.Logical):
-            pending.extend((node.left, node.right))
-        elif isinstance(node, n.Not):
-            pending.append(node.operand)
-    return found

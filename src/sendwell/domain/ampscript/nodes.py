@@ -122,3 +122,37 @@ class Evaluate(Node):
 
 
 Statement = Text | FieldString | Inline | Declare | Assign | If | For | Evaluate
+
+
+def attributes_read(statements: tuple[Statement, ...]) -> set[str]:
+    """Names of attributes read anywhere: %%Name%%, bare names, AttributeValue("Name")."""
+    found: set[str] = set()
+    pending: list[object] = list(statements)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, FieldString | Attribute):
+            found.add(node.name)
+        elif isinstance(node, Call):
+            if node.name.lower() == "attributevalue" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, Literal) and isinstance(arg.value, str):
+                    found.add(arg.value.strip().lower())
+            pending.extend(node.args)
+        elif isinstance(node, If):
+            for branch in node.branches:
+                pending.append(branch.condition)
+                pending.extend(branch.body)
+            pending.extend(node.otherwise)
+        elif isinstance(node, For):
+            pending.extend((node.start, node.end, *node.body))
+        elif isinstance(node, Inline):
+            pending.append(node.expression)
+        elif isinstance(node, Assign):
+            pending.append(node.value)
+        elif isinstance(node, Evaluate):
+            pending.append(node.call)
+        elif isinstance(node, Comparison | Logical):
+            pending.extend((node.left, node.right))
+        elif isinstance(node, Not):
+            pending.append(node.operand)
+    return found
