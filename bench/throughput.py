@@ -9,6 +9,7 @@ same sink, and the ratio.
 
     python -m bench.throughput [--recipients 100000] [--workers 2] [--connections 4]
                                [--database-url postgresql://…] [--dkim [rsa|ed25519]]
+                               [--no-tracking]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ HTML = (
 TEXT = "Hello %%FirstName%% %%LastName%%,\n\n" + (PARAGRAPH + "\n\n") * 8 + "Member %%MemberID%%\n"
 
 
-def load(engine, n: int) -> None:  # type: ignore[no-untyped-def]
+def load(engine, n: int, tracking: bool = True) -> None:  # type: ignore[no-untyped-def]
     app_accounts = __import__("sendwell.services.accounts", fromlist=["Accounts"]).Accounts(engine)
     app_accounts.create_account(1, "Bench")
     app_accounts.create_user(1, "bench", "bench-password")
@@ -126,6 +127,7 @@ def load(engine, n: int) -> None:  # type: ignore[no-untyped-def]
             CustomerKey="bench",
             Name="Bench",
             Email={"ID": email["ID"]},
+            SuppressTracking=not tracking,
             SendDefinitionList=[
                 {"DataSourceTypeID": "CustomObject", "CustomObjectID": de.object_id}
             ],
@@ -196,6 +198,9 @@ def main() -> None:
     parser.add_argument(
         "--dkim", nargs="?", const="rsa", choices=("rsa", "ed25519"), help="sign (RSA-2048)"
     )
+    parser.add_argument(
+        "--no-tracking", action="store_true", help="SuppressTracking: no link rewriting, no pixel"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
@@ -220,7 +225,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = 
     app = create_app(settings, start_workers=False)
     engine = app.state.engine
     t0 = time.perf_counter()
-    load(engine, args.recipients)
+    load(engine, args.recipients, tracking=not args.no_tracking)
     print(
         json.dumps(
             {
@@ -229,6 +234,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = 
                 "seconds": round(time.perf_counter() - t0, 2),
                 "database": db_url.split(":")[0],
                 "dkim": args.dkim or "off",
+                "tracking": not args.no_tracking,
             }
         )
     )
