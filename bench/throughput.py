@@ -43,10 +43,10 @@ PARAGRAPH = (
 HTML = (
     "<html><body><h1>Hello %%FirstName%% %%LastName%%</h1>"
     + f"<p>{PARAGRAPH}</p>\n" * 9
-    + "<p>Member <b>%%MemberID%%</b> in %%City%%, %%Points%% points.</p>"
+    + "<p>Member <b>%%MemberNo%%</b> in %%City%%, %%Points%% points.</p>"
     '<a href="https://shop.example.test/offers">Offers</a></body></html>\n'
 )
-TEXT = "Hello %%FirstName%% %%LastName%%,\n\n" + (PARAGRAPH + "\n\n") * 8 + "Member %%MemberID%%\n"
+TEXT = "Hello %%FirstName%% %%LastName%%,\n\n" + (PARAGRAPH + "\n\n") * 8 + "Member %%MemberNo%%\n"
 
 
 def load(engine, n: int, tracking: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +85,7 @@ def load(engine, n: int, tracking: bool = True) -> None:  # type: ignore[no-unty
                 ("Email", "EmailAddress"),
                 ("FirstName", "Text"),
                 ("LastName", "Text"),
-                ("MemberID", "Text"),
+                ("MemberNo", "Text"),
                 ("City", "Text"),
                 ("Points", "Number"),
             )
@@ -112,7 +112,7 @@ def load(engine, n: int, tracking: bool = True) -> None:  # type: ignore[no-unty
                         "Email": f"user{i}@example.test",
                         "FirstName": f"First{i}",
                         "LastName": f"Last{i}",
-                        "MemberID": f"M{i:08d}",
+                        "MemberNo": f"M{i:08d}",
                         "City": rng.choice(("Oslo", "Lyon", "Porto")),
                         "Points": str(rng.randint(0, 9999)),
                     },
@@ -175,7 +175,7 @@ def message_size(job_id: int, spec: dict, settings: Settings) -> int:
     values = {
         "firstname": "First1",
         "lastname": "Last1",
-        "memberid": "M00000001",
+        "memberno": "M00000001",
         "city": "Oslo",
         "points": "1234",
         "emailaddr": "user1@example.test",
