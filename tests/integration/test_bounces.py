@@ -28,7 +28,8 @@ from tests.support import (
 )
 
 from sendwell.domain import verp
-from sendwell.engine.bounces import Failure, classify, read_failures
+from sendwell.engine.bounces import Failure, classify, read_failures, record_smtp_refusals
+from sendwell.engine.transports.base import Outcome
 from sendwell.store.tables import recipients, send_jobs, subscribers, tracking_events
 
 BOUNCE_DOMAIN = "bounces.example.test"
@@ -457,3 +458,14 @@ def test_mail_to_the_list_unsubscribe_address_unsubscribes(world) -> None:
         forged = mailto.replace("unsubscribe+", "unsubscribe+x")
         client.sendmail("eve@example.test", [forged], b"Subject: x\r\n\r\nx\r\n")
     assert len([e for e in events(world) if e.event_type == "Unsubscribe"]) == 1
+
+
+def test_a_refused_sender_is_not_a_bounce_of_the_recipients(world) -> None:
+    build_definition(world)
+    job_id = send(world)
+    seq = seq_of(world, job_id, "bob@example.test")
+    refusal = Outcome(seq, "failed", 550, "550 sender not allowed", "MAIL")
+    with world.engine.begin() as conn:
+        assert record_smtp_refusals(conn, job_id, [refusal]) == 0
+        refused_rcpt = Outcome(seq, "failed", 550, "550 5.1.1 no such user", "RCPT")
+        assert record_smtp_refusals(conn, job_id, [refused_rcpt]) == 1

@@ -448,6 +448,25 @@ def test_messages_per_connection_opens_a_fresh_connection(aiosmtpd_server):
         assert handler.ehlos == 4  # 3 + 3 + 3 + 1
 
 
+def test_outcomes_say_which_command_was_refused(aiosmtpd_server):
+    for pipelining in (True, False):
+        handler = Recorder(pipelining=pipelining)
+        handler.mail_replies = {"blocked@example.test": "550 5.7.1 sender refused"}
+        handler.rcpt_replies = {"u1@example.test": "550 5.1.1 no such user"}
+        handler.data_replies = {"u2@example.test": "554 5.6.0 content refused"}
+        port = aiosmtpd_server(handler)
+        envelopes = simple(4)
+        envelopes[3] = Envelope(3, "blocked@example.test", "u3@example.test", message(3))
+        outcomes = run(deliver_once(f"smtp://127.0.0.1:{port}", envelopes))
+        phases = {ref: (o.status, o.phase) for ref, o in outcomes.items()}
+        assert phases == {
+            0: ("sent", "DATA"),
+            1: ("failed", "RCPT"),
+            2: ("failed", "DATA"),
+            3: ("failed", "MAIL"),
+        }, pipelining
+
+
 def test_silent_server_times_out_and_defers():
     async def scenario():
         async def greet_then_stall(reader, writer):

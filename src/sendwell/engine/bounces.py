@@ -194,8 +194,10 @@ def record_smtp_refusals(
     conn: Connection, job_id: int, outcomes: Iterable[Outcome], hold_after: int = 3
 ) -> int:
     """Record the relay's 5xx refusals of ledger recipients as immediate bounces; how many."""
-    refused = {
-        o.ref: o for o in outcomes if o.ref > 0 and o.status == FAILED and 500 <= o.code < 600
+    refused = {  # a refusal at MAIL FROM is about our sender, not a recipient's bounce
+        o.ref: o
+        for o in outcomes
+        if o.ref > 0 and o.status == FAILED and 500 <= o.code < 600 and o.phase != "MAIL"
     }
     if not refused:
         return 0

@@ -46,6 +46,9 @@ class Outcome:
     status: str  # SENT | DEFERRED (retry later) | FAILED (permanent)
     code: int  # SMTP reply code, 0 when there was no reply (e.g. connection refused)
     reply: str  # the server's reply text, or a description of the local error
+    # The command the final reply answered: "MAIL" (a refusal of the sender, not of the
+    # recipient), "RCPT", "DATA", or "" when unknown or not SMTP.
+    phase: str = ""
 
 
 def status_for_code(code: int) -> str:

@@ -98,11 +98,13 @@ class Batch:
         self.attempts[i] += 1
         return i
 
-    def record(self, i: int, code: int, reply: bytes | str, status: str | None = None) -> None:
+    def record(
+        self, i: int, code: int, reply: bytes | str, status: str | None = None, phase: str = ""
+    ) -> None:
         if isinstance(reply, bytes):
             reply = reply.decode("utf-8", "replace")
         self.outcomes[i] = Outcome(
-            self.envelopes[i].ref, status or status_for_code(code), code, reply
+            self.envelopes[i].ref, status or status_for_code(code), code, reply, phase
         )
 
     def retry(self, i: int, error: str) -> None:
@@ -293,7 +295,7 @@ class SmtpSession:
                     await self.writer.drain()
                     if awaiting is not None:
                         code, text = await self.reply()
-                        batch.record(awaiting, code, text)
+                        batch.record(awaiting, code, text, None, "DATA")
                         awaiting, settled = None, settled + 1
                         if code == 421:
                             raise _ServerClosing
@@ -313,8 +315,12 @@ class SmtpSession:
                     if mail[0] == 250 and rcpt[0] in (250, 251) and data[0] == 354:
                         ready = i
                         continue
-                    code, text = next(r for r in (mail, rcpt, data) if r[0] >= 400 or r is data)
-                    batch.record(i, code, text, None if code >= 400 else DEFERRED)
+                    phase, (code, text) = next(
+                        (p, r)
+                        for p, r in (("MAIL", mail), ("RCPT", rcpt), ("DATA", data))
+                        if r[0] >= 400 or r is data
+                    )
+                    batch.record(i, code, text, None if code >= 400 else DEFERRED, phase)
                     settled += 1
                     if code == 421 or data[0] == 421:
                         raise _ServerClosing
@@ -348,21 +354,21 @@ class SmtpSession:
                     current, commands = nxt
                     content_sent = False
                     mail_cmd, rcpt_cmd = commands.split(b"\r\n", 1)
-                    reply = await step(mail_cmd + b"\r\n")
+                    reply, phase = await step(mail_cmd + b"\r\n"), "MAIL"
                     if reply[0] == 421 and self.reused:
                         raise _ServerClosing  # a stale idle connection: retry elsewhere
                     self.reused = False
                     if reply[0] == 250:
-                        reply = await step(rcpt_cmd)
+                        reply, phase = await step(rcpt_cmd), "RCPT"
                         if reply[0] in (250, 251):
-                            reply = await step(b"DATA\r\n")
+                            reply, phase = await step(b"DATA\r\n"), "DATA"
                             if reply[0] == 354:
                                 content = content_parts(batch.envelopes[current].data)
                                 content_sent = True
                                 reply = await step(b"".join(content))
                     code, text = reply
                     unexpected = not content_sent and code < 400  # e.g. 250 to DATA
-                    batch.record(current, code, text, DEFERRED if unexpected else None)
+                    batch.record(current, code, text, DEFERRED if unexpected else None, phase)
                     current, settled = None, settled + 1
                     if code == 421:
                         raise _ServerClosing
