@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from lxml import etree
 
+from sendwell.api.soap.types import OPERATIONS, operation_for_request
 from sendwell.domain.clock import utcnow
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -24,23 +25,6 @@ WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 FAULT_NS = "urn:fault.partner.exacttarget.com"
-
-# Body element → operation, for requests without a usable SOAPAction.
-BODY_OPERATIONS = {
-    "CreateRequest": "Create",
-    "UpdateRequest": "Update",
-    "DeleteRequest": "Delete",
-    "RetrieveRequestMsg": "Retrieve",
-    "PerformRequestMsg": "Perform",
-    "DefinitionRequestMsg": "Describe",
-    "VersionInfoRequestMsg": "VersionInfo",
-    "ScheduleRequestMsg": "Schedule",
-    "ConfigureRequestMsg": "Configure",
-    "ExecuteRequestMsg": "Execute",
-    "QueryRequestMsg": "Query",
-    "ExtractRequestMsg": "Extract",
-    "SystemStatusRequestMsg": "GetSystemStatus",
-}
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -155,14 +139,15 @@ def _operation(
     for candidate in candidates:
         name = candidate.rsplit("/", 1)[-1]
         if name:
-            if name not in BODY_OPERATIONS.values():
+            if name not in OPERATIONS:
                 raise SoapFault(
                     "Client",
                     f"Server did not recognize the value of HTTP Header SOAPAction: {name}.",
                 )
             return name
-    if body in BODY_OPERATIONS:
-        return BODY_OPERATIONS[body]
+    operation = operation_for_request(body)  # no usable SOAPAction: the body element says
+    if operation is not None:
+        return operation.name
     raise SoapFault("Client", f"Server did not recognize the request element {body}.")
 
 
