@@ -165,12 +165,15 @@ def dkim_key(kind: str, directory: Path) -> str:
     return f"example.test:bench:{pem}"
 
 
-def message_size(job_id: int, spec: dict, settings: Settings) -> int:
+def message_size(job_id: int, stored_spec: dict, settings: Settings) -> int:
     """Bytes of one rendered message of the job, so smtp-source sends the same size."""
     from email.utils import formatdate
 
+    from sendwell.domain.jobs import JobSpec
     from sendwell.domain.message import compile_message
-    from sendwell.engine.delivery import message_spec
+    from sendwell.engine.prepared_job import message_spec
+
+    spec = JobSpec.from_json(stored_spec)
 
     values = {
         "firstname": "First1",
@@ -184,7 +187,7 @@ def message_size(job_id: int, spec: dict, settings: Settings) -> int:
 
     compiled = compile_message(message_spec(job_id, spec, settings))
     data = compiled.render(values, "user1@example.test", None, 1, formatdate()).data
-    signer = DkimKeys(settings.dkim_keys).signer_for(spec["from_address"])
+    signer = DkimKeys(settings.dkim_keys).signer_for(spec.from_address)
     return len(signer(data) if signer else data)
 
 

@@ -28,8 +28,11 @@ from tests.support import (
 )
 
 from sendwell.domain import verp
-from sendwell.engine.bounces import Failure, classify, read_failures, record_smtp_refusals
+from sendwell.domain.bounces import Failure, classify
+from sendwell.engine.bounces import read_failures
+from sendwell.engine.delivery import smtp_refusals
 from sendwell.engine.transports.base import Outcome
+from sendwell.store.bounces import record_refusals
 from sendwell.store.tables import recipients, send_jobs, subscribers, tracking_events
 
 BOUNCE_DOMAIN = "bounces.example.test"
@@ -466,6 +469,10 @@ def test_a_refused_sender_is_not_a_bounce_of_the_recipients(world) -> None:
     seq = seq_of(world, job_id, "bob@example.test")
     refusal = Outcome(seq, "failed", 550, "550 sender not allowed", "MAIL")
     with world.engine.begin() as conn:
-        assert record_smtp_refusals(conn, job_id, [refusal]) == 0
+        rows = {
+            r.seq: r for r in conn.execute(select(recipients).where(recipients.c.job_id == job_id))
+        }
+        assert smtp_refusals(job_id, [refusal], rows) == []
         refused_rcpt = Outcome(seq, "failed", 550, "550 5.1.1 no such user", "RCPT")
-        assert record_smtp_refusals(conn, job_id, [refused_rcpt]) == 1
+        refused = smtp_refusals(job_id, [refused_rcpt], rows)
+        assert record_refusals(conn, world.mid, refused, 3) == 1

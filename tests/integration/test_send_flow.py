@@ -372,3 +372,28 @@ def test_fields_missing_from_the_row_come_from_the_subscriber_profile(smtp_world
         == "Hi Ann aka Annie B"
     )
     assert by_rcpt["bob@example.test"].get_body(("plain",)).get_content().strip() == "Hi Bob aka"
+
+
+def test_a_definitions_bcc_address_gets_a_copy_of_every_message(smtp_world) -> None:
+    """BccEmail is one text (as the WSDL's string); each address in it gets every message."""
+    world = smtp_world
+    build_graph(world)
+    body = create(
+        "EmailSendDefinition",
+        "<CustomerKey>CustomerKey</CustomerKey>"
+        "<BccEmail>audit@example.test; archive@example.test</BccEmail>",
+    )
+    ok(world.client, "Update", body.replace("CreateRequest", "UpdateRequest"), world.user)
+    response = ok(world.client, "Perform", perform_start("CustomerKey"), world.user)
+    job_id = text(response, "p:Results/p:Result/p:Task/p:ID")
+    wait_for(lambda: len(world.smtp.messages) == 9)
+    copies = sorted(r for m in world.smtp.messages for r in m.rcpt_to if "example.test" in r)
+    assert copies.count("audit@example.test") == 3
+    assert copies.count("archive@example.test") == 3
+    _, status = soap(
+        world.client,
+        "Retrieve",
+        retrieve("Send", ["ID", "BccEmail"], simple_filter("ID", "equals", job_id)),
+        user=world.user,
+    )
+    assert text(status, "p:Results/p:BccEmail") == "audit@example.test, archive@example.test"

@@ -197,3 +197,21 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(
         "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
     )
+
+
+def equality_on(tree: Filter | None, prop: str) -> int | None:
+    """An ``prop equals N`` condition that every match must satisfy, to narrow a query.
+
+    -1 (which no id has) when the condition's value is not a number.
+    """
+    if isinstance(tree, Simple):
+        if tree.property.lower() == prop.lower() and tree.operator == "equals":
+            text = str(tree.values[0]).strip()
+            return int(text) if text.isdigit() and len(text) < 16 else -1
+        return None
+    if isinstance(tree, Complex) and tree.operator == "AND":
+        for operand in tree.operands:
+            found = equality_on(operand, prop)
+            if found is not None:
+                return found
+    return None

@@ -5,7 +5,7 @@ address that names the job and ledger recipient. ``BounceListener`` is a small S
 the bounce domain: it reads each bounce with ``flufl.bounce`` (RFC 3464 DSNs and the odd formats
 of older MTAs), takes status code and reason from the DSN, and records a ``BounceEvent`` in
 ``tracking_events``. Refusals the relay gives during delivery (a 5xx to RCPT or DATA) are
-bounces too: ``record_smtp_refusals`` records them in the delivery transaction. A subscriber
+bounces too: the delivery step records them in its own transaction. A subscriber
 with ``bounce_hold_threshold`` hard bounces in the account is Held, which Marketing and
 Operational sends skip.
 """
@@ -17,60 +17,24 @@ import email
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from email.iterators import typed_subpart_iterator
 from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
 from flufl.bounce import all_failures
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain import verp
-from sendwell.domain.clock import utcnow
-from sendwell.engine.transports.base import FAILED, Outcome
+from sendwell.domain.bounces import Failure
 from sendwell.services.events import key_for, unsubscribe
-from sendwell.store.tables import recipients, send_jobs, subscribers, tracking_events
+from sendwell.store import bounces
 
 log = logging.getLogger("sendwell.bounces")
 
-HARD, SOFT, OTHER = "HardBounce", "SoftBounce", "OtherBounce"
-_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _CODE = re.compile(r"^\s*([245]\d\d)\b")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed recipient as a bounce reports it."""
-
-    address: str  # the original recipient the bounce names (lower case)
-    permanent: bool  # flufl.bounce's split: failed (True) or delayed (False)
-    status: str = ""  # enhanced status code, "5.1.1"
-    smtp_code: str = ""  # the remote server's reply code, "550"
-    reason: str = ""  # the diagnostic text
-
-
-def classify(status: str, smtp_code: str, permanent: bool) -> tuple[str, str]:
-    """Event type and Marketing Cloud BounceCategory from a status code (RFC 3463).
-
-    x.7.x (policy, spam, authentication) and x.1.7/x.1.8 (our sender refused) block the sender,
-    not the address: "Block bounce", never counted towards Held. x.2.2 (mailbox full) is soft.
-    """
-    found = _STATUS.search(status)
-    if found:
-        klass, subject, detail = found.groups()
-        if subject == "7" or (subject == "1" and detail in ("7", "8")):
-            return OTHER, "Block bounce"
-        if klass == "4" or (subject, detail) == ("2", "2"):
-            return SOFT, "Soft bounce"
-        if klass == "5" and subject in ("3", "5", "6"):
-            return OTHER, "Technical/Other bounce"
-        return (HARD, "Hard bounce") if klass == "5" else (OTHER, "Unknown bounce")
-    if smtp_code.startswith("5") or (not smtp_code and permanent):
-        return HARD, "Hard bounce"
-    return SOFT, "Soft bounce"
 
 
 def read_failures(message: Message) -> dict[str, Failure]:
@@ -111,115 +75,6 @@ def _dsn_details(message: Message) -> dict[str, tuple[str, str, str]]:
     return found
 
 
-def _details(failure: Failure, category: str, bounce_type: str) -> dict[str, str]:
-    return {
-        "SMTPCode": failure.smtp_code or failure.status,
-        "SMTPReason": failure.reason[:1000],
-        "BounceCategory": category,
-        "BounceType": bounce_type,
-        "Status": failure.status,
-        "Recipient": failure.address,
-    }
-
-
-def record_bounce(
-    conn: Connection,
-    ledger_row: Any,
-    mid: int,
-    failure: Failure,
-    bounce_type: str,
-    hold_after: int,
-) -> str | None:
-    """Record one recipient's BounceEvent (once per job, recipient and type); Held if due.
-
-    ``ledger_row`` has ``job_id``, ``seq``, ``subscriber_key`` and ``email``. Returns the event
-    type recorded, or None when the same bounce was already recorded.
-    """
-    event_type, category = classify(failure.status, failure.smtp_code, failure.permanent)
-    seen = conn.execute(
-        select(tracking_events.c.id).where(
-            tracking_events.c.job_id == ledger_row.job_id,
-            tracking_events.c.seq == ledger_row.seq,
-            tracking_events.c.event_type == event_type,
-        )
-    ).first()
-    if seen is not None:
-        return None
-    conn.execute(
-        insert(tracking_events).values(
-            mid=mid,
-            job_id=ledger_row.job_id,
-            seq=ledger_row.seq,
-            subscriber_key=ledger_row.subscriber_key,
-            event_type=event_type,
-            event_date=utcnow(),
-            details=_details(failure, category, bounce_type),
-        )
-    )
-    if event_type == HARD:
-        _hold_if_due(conn, mid, ledger_row.subscriber_key, ledger_row.email, hold_after)
-    return event_type
-
-
-def _hold_if_due(conn: Connection, mid: int, key: str, address: str, hold_after: int) -> None:
-    hard = conn.execute(
-        select(func.count()).where(
-            tracking_events.c.mid == mid,
-            tracking_events.c.subscriber_key == key,
-            tracking_events.c.event_type == HARD,
-        )
-    ).scalar_one()
-    if hard < max(1, hold_after):
-        return
-    held = conn.execute(
-        update(subscribers)
-        .where(subscribers.c.mid == mid, subscribers.c.subscriber_key == key)
-        .values(status="Held")
-    ).rowcount
-    if not held:
-        conn.execute(
-            insert(subscribers).values(
-                mid=mid,
-                subscriber_key=key,
-                email=address,
-                status="Held",
-                attributes={},
-                created_at=utcnow(),
-            )
-        )
-    log.info("subscriber %r of account %s is Held after %s hard bounces", key, mid, hard)
-
-
-def record_smtp_refusals(
-    conn: Connection, job_id: int, outcomes: Iterable[Outcome], hold_after: int = 3
-) -> int:
-    """Record the relay's 5xx refusals of ledger recipients as immediate bounces; how many."""
-    refused = {  # a refusal at MAIL FROM is about our sender, not a recipient's bounce
-        o.ref: o
-        for o in outcomes
-        if o.ref > 0 and o.status == FAILED and 500 <= o.code < 600 and o.phase != "MAIL"
-    }
-    if not refused:
-        return 0
-    mid = conn.execute(select(send_jobs.c.mid).where(send_jobs.c.id == job_id)).scalar_one()
-    rows = conn.execute(_ledger_rows(job_id).where(recipients.c.seq.in_(refused))).all()
-    recorded = 0
-    for row in rows:
-        outcome = refused[row.seq]
-        reply = " ".join(outcome.reply.split())
-        status = _STATUS.search(reply)
-        code = str(outcome.code)
-        failure = Failure(row.email.lower(), True, status[0] if status else "", code, reply)
-        recorded += record_bounce(conn, row, mid, failure, "immediate", hold_after) is not None
-    return recorded
-
-
-def _ledger_rows(job_id: int):  # type: ignore[no-untyped-def]
-    return select(
-        recipients.c.job_id, recipients.c.seq, recipients.c.subscriber_key, recipients.c.email
-    ).where(recipients.c.job_id == job_id)
-
-
 def process_bounce(engine: Engine, settings: Settings, rcpt_tos: Sequence[str], data: bytes) -> int:
     """Record what one bounce message reports; returns the number of events recorded."""
     failures = read_failures(email.message_from_bytes(data))
@@ -235,14 +90,14 @@ def process_bounce(engine: Engine, settings: Settings, rcpt_tos: Sequence[str], 
                 log.warning("bounce to %s: not a valid VERP address, ignored", address)
                 continue
             job_id, seq = named
-            mid = conn.execute(
-                select(send_jobs.c.mid).where(send_jobs.c.id == job_id)
-            ).scalar_one_or_none()
+            mid = bounces.mid_of_job(conn, job_id)
             if mid is None:
                 continue
             for row, failure in _matches(conn, job_id, seq, failures):
                 hold = settings.bounce_hold_threshold
-                recorded += record_bounce(conn, row, mid, failure, "delayed", hold) is not None
+                recorded += (
+                    bounces.record_bounce(conn, row, mid, failure, "delayed", hold) is not None
+                )
     return recorded
 
 
@@ -256,14 +111,12 @@ def _matches(
     against the job's ledger.
     """
     if seq > 0:
-        row = conn.execute(_ledger_rows(job_id).where(recipients.c.seq == seq)).first()
+        row = bounces.ledger_row(conn, job_id, seq)
         if row is None:
             return []
         failure = failures.get(row.email.lower()) or failures[sorted(failures)[0]]
         return [(row, failure)]
-    rows = conn.execute(
-        _ledger_rows(job_id).where(func.lower(recipients.c.email).in_(list(failures)))
-    ).all()
+    rows = bounces.ledger_rows_by_email(conn, job_id, failures)
     return [(row, failures[row.email.lower()]) for row in rows]
 
 

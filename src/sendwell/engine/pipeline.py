@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 from sendwell.config import Settings
 from sendwell.domain.retry import DomainGate, RetryPolicy, parse_domain_limits
 from sendwell.engine import audience_step
-from sendwell.engine.delivery import PreparedJobs, deliver_chunk
+from sendwell.engine.delivery import deliver_chunk
+from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
 from sendwell.services import instance_start
-from sendwell.store import ledger
+from sendwell.store import jobs, ledger
 
 
 class SendPipeline:
@@ -47,7 +48,7 @@ class SendPipeline:
         if instance is not None:
             instance_start.start_instance(self.engine, instance, self.settings)
             return True
-        job = audience_step.claim_audience(self.engine, lease)
+        job = jobs.claim_audience(self.engine, lease)
         if job is not None:
             audience_step.build(self.engine, self.settings, job)
             return True

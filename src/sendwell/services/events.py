@@ -18,10 +18,9 @@ from sqlalchemy import Connection, Engine, select
 
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
-from sendwell.domain.filters import Filter
+from sendwell.domain.filters import Filter, equality_on
 from sendwell.domain.tracking import fill_link, same_origin, tracking_key, verify
 from sendwell.services.catalog import Unsupported, page
-from sendwell.services.sends import equality_on
 from sendwell.store import tracking as store
 from sendwell.store.tables import tracking_events
 

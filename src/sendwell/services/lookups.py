@@ -13,13 +13,13 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
 from sendwell.domain.ampscript import RenderEnvironment
 from sendwell.domain.ampscript.data_functions import same_cell
 from sendwell.domain.ampscript.values import decimal_text, number_or_none
+from sendwell.domain.jobs import JobSpec
 from sendwell.store.tables import accounts, de_rows, objects
 
 Row = Mapping[str, object]
@@ -126,9 +126,7 @@ _environments: weakref.WeakKeyDictionary[Engine, OrderedDict[int, RenderEnvironm
 _environments_lock = threading.Lock()
 
 
-def job_environment(
-    engine: Engine, job_id: int, mid: int, spec: Mapping[str, Any]
-) -> RenderEnvironment:
+def job_environment(engine: Engine, job_id: int, mid: int, spec: JobSpec) -> RenderEnvironment:
     """The AMPscript environment of a send job, made once and kept for its next chunks."""
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
@@ -136,9 +134,15 @@ def job_environment(
         if found is not None:
             jobs.move_to_end(job_id)
             return found
-    made = RenderEnvironment(
-        data=DataExtensionLookups(engine, mid), system=system_strings(engine, mid, spec)
+    system = system_strings(
+        engine,
+        mid,
+        spec.email.id,
+        spec.email.name,
+        reply_name=spec.from_name,
+        reply_address=spec.reply_to or spec.from_address,
     )
+    made = RenderEnvironment(data=DataExtensionLookups(engine, mid), system=system)
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
         jobs[job_id] = made
@@ -147,17 +151,24 @@ def job_environment(
     return made
 
 
-def system_strings(engine: Engine, mid: int, spec: Mapping[str, Any]) -> dict[str, str]:
-    """The job's system strings: its email, its sender, its account (business unit)."""
+def system_strings(
+    engine: Engine,
+    mid: int,
+    email_id: int,
+    email_name: str | None,
+    *,
+    reply_name: str | None = None,
+    reply_address: str | None = None,
+) -> dict[str, str]:
+    """The system strings of a send or preview: its email, its sender, its business unit."""
     with engine.connect() as conn:
         business = conn.execute(select(accounts.c.name).where(accounts.c.mid == mid)).scalar()
-    email = spec.get("email") or {}
     strings = {
-        "_emailid": email.get("ID"),
-        "emailname_": email.get("Name"),
+        "_emailid": email_id,
+        "emailname_": email_name,
         "memberid": mid,
         "member_busname": business,
-        "replyname": spec.get("from_name"),
-        "replyemailaddress": spec.get("reply_to") or spec.get("from_address"),
+        "replyname": reply_name,
+        "replyemailaddress": reply_address,
     }
     return {key: str(value) for key, value in strings.items() if value not in (None, "")}

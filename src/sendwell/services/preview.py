@@ -58,10 +58,9 @@ def preview_email(
     values.update(_lowered(attributes))
     if subscriber_key:
         values["_subscriberkey"] = subscriber_key
-    spec = {"email": {"ID": email.id, "Name": email.props.get("Name")}}
     environment = RenderEnvironment(
         data=DataExtensionLookups(engine, mid),
-        system=system_strings(engine, mid, spec),
+        system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",
     )
     parts = {name: email.props.get(part) for name, part in PARTS.items()}

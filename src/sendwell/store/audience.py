@@ -7,9 +7,8 @@ Nothing about the audience is loaded into Python; only the counts come back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -28,6 +27,7 @@ from sqlalchemy.sql import Select
 
 from sendwell.domain.errors import Invalid
 from sendwell.domain.filters import parse_filter
+from sendwell.domain.jobs import AudienceSource, DataExtensionSource, JobSpec, SyncSource
 from sendwell.store.filter_sql import to_sql
 from sendwell.store.tables import de_rows, list_members, recipients, subscribers, sync_members
 
@@ -50,6 +50,8 @@ SUBSCRIBER_COLUMNS = {
 
 @dataclass(frozen=True)
 class AudienceCounts:
+    """What each step of the audience build left out, and who is targeted."""
+
     candidates: int
     invalid: int
     excluded: int
@@ -59,9 +61,9 @@ class AudienceCounts:
     targeted: int
 
 
-def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
+def _source_select(mid: int, ordinal: int, source: AudienceSource) -> Select:
     """Rows of one source as (subscriber_key, email, attributes, src, ord, opted_out)."""
-    if source["kind"] == "sync":  # a resolved Salesforce audience (REST Send API)
+    if isinstance(source, SyncSource):  # a resolved Salesforce audience (REST Send API)
         return select(
             sync_members.c.sf_id.label("subscriber_key"),
             sync_members.c.email.label("email"),
@@ -69,11 +71,10 @@ def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
             literal(ordinal).label("src"),
             sync_members.c.id.label("ord"),
             sync_members.c.opted_out.label("opted_out"),
-        ).where(sync_members.c.sync_id == source["sync_id"], sync_members.c.role == source["role"])
-    tree = parse_filter(source.get("filter"))
-    if source["kind"] == "de":
-        fields: Mapping[str, str] = source.get("fields") or {}
-        by_lower = {name.lower(): (name, kind) for name, kind in fields.items()}
+        ).where(sync_members.c.sync_id == source.sync_id, sync_members.c.role == source.role)
+    tree = parse_filter(source.filter)
+    if isinstance(source, DataExtensionSource):
+        by_lower = {name.lower(): (name, kind) for name, kind in source.fields.items()}
 
         def de_column(prop: str):  # type: ignore[no-untyped-def]
             if prop.lower() not in by_lower:
@@ -88,7 +89,7 @@ def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
             literal(ordinal).label("src"),
             de_rows.c.id.label("ord"),
             literal(False).label("opted_out"),
-        ).where(de_rows.c.de_id == source["de_id"], to_sql(tree, de_column))
+        ).where(de_rows.c.de_id == source.de_id, to_sql(tree, de_column))
 
     def subscriber_column(prop: str):  # type: ignore[no-untyped-def]
         column = SUBSCRIBER_COLUMNS.get(prop.lower())
@@ -108,14 +109,14 @@ def _source_select(mid: int, ordinal: int, source: Mapping[str, Any]) -> Select:
         .join(list_members, list_members.c.subscriber_id == subscribers.c.id)
         .where(
             subscribers.c.mid == mid,
-            list_members.c.list_id == source["list_id"],
+            list_members.c.list_id == source.list_id,
             list_members.c.status == "Active",
             to_sql(tree, subscriber_column),
         )
     )
 
 
-def _union(mid: int, sources: list[Mapping[str, Any]]) -> Select:
+def _union(mid: int, sources: Sequence[AudienceSource]) -> Select:
     selects = [_source_select(mid, i, s) for i, s in enumerate(sources)]
     if len(selects) == 1:
         return selects[0]
@@ -127,17 +128,15 @@ def _count(conn: Connection, query: Select) -> int:
     return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
-def build_audience(
-    conn: Connection, job_id: int, mid: int, spec: Mapping[str, Any]
-) -> AudienceCounts:
+def build_audience(conn: Connection, job_id: int, mid: int, spec: JobSpec) -> AudienceCounts:
     """Write the job's recipient ledger and return the counts of each step."""
-    cand = _union(mid, spec["sources"]).cte("cand")
+    cand = _union(mid, spec.sources).cte("cand")
     valid = select(*cand.c).where(
         cand.c.email.is_not(None), cand.c.email != "", cand.c.email.like("%_@_%")
     )
     step = valid.cte("valid")
-    if spec["exclusions"]:
-        excl = _union(mid, spec["exclusions"]).cte("excl")
+    if spec.exclusions:
+        excl = _union(mid, spec.exclusions).cte("excl")
         step = (
             select(*step.c)
             .where(
@@ -147,7 +146,7 @@ def build_audience(
             .cte("not_excluded")
         )
     after_exclusion = step
-    rules = SUPPRESSED.get(spec.get("classification", "Marketing"), SUPPRESSED["Marketing"])
+    rules = SUPPRESSED.get(spec.classification, SUPPRESSED["Marketing"])
     counts: dict[str, int] = {}
     for name in ("unsubscribed", "undeliverable"):
         statuses = rules[name]
@@ -168,7 +167,7 @@ def build_audience(
         .label("rk"),
     ).cte("by_key")
     unique = select(*[c for c in ranked.c if c.name != "rk"]).where(ranked.c.rk == 1)
-    if spec.get("dedupe_by_email"):
+    if spec.dedupe_by_email:
         by_email = unique.cte("unique_key")
         ranked_email = select(
             *by_email.c,

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
+from sendwell.domain.bounces import Failure
 from sendwell.domain.clock import utcnow
+from sendwell.domain.jobs import JobPhase, JobStatus
 from sendwell.domain.retry import RetryPolicy
-from sendwell.store.tables import chunks, recipients, send_jobs
+from sendwell.domain.throttle import Throttle
+from sendwell.store.bounces import LedgerRef, record_refusals
+from sendwell.store.jobs import pace
+from sendwell.store.tables import chunks, recipients, send_jobs, subscribers
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,8 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
             )
             .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
             .where(
-                send_jobs.c.status == "Sending",
-                send_jobs.c.phase == "delivering",
+                send_jobs.c.status == JobStatus.SENDING,
+                send_jobs.c.phase == JobPhase.DELIVERING,
                 or_(send_jobs.c.next_send_at.is_(None), send_jobs.c.next_send_at <= now),
                 or_(
                     (chunks.c.state == "pending")
@@ -111,6 +116,44 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                     .values(next_send_at=c.next_send_at)
                 )
     return None
+
+
+@dataclass(frozen=True)
+class ChunkWork:
+    """A claimed chunk's recipients still to try, and the profile attributes they need."""
+
+    rows: Sequence[Any]  # seq, subscriber_key, email, attributes, status, attempts, ...
+    profiles: Mapping[str, Mapping[str, str]]  # by subscriber key, lower-cased names
+
+    @property
+    def by_seq(self) -> dict[int, Any]:
+        return {r.seq: r for r in self.rows}
+
+
+def load_chunk(conn: Connection, claim: Claim, mid: int, with_profiles: bool) -> ChunkWork:
+    """What delivering a claimed chunk reads: its pending rows (and their profiles)."""
+    rows = pending_recipients(conn, claim)
+    profiles = (
+        subscriber_attributes(conn, mid, [r.subscriber_key for r in rows]) if with_profiles else {}
+    )
+    return ChunkWork(rows, profiles)
+
+
+def subscriber_attributes(
+    conn: Connection, mid: int, keys: list[str]
+) -> dict[str, Mapping[str, str]]:
+    """Profile attributes (lower-cased names) of the given subscribers, by subscriber key."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(subscribers.c.subscriber_key, subscribers.c.attributes).where(
+            subscribers.c.mid == mid, subscribers.c.subscriber_key.in_(keys)
+        )
+    )
+    return {
+        r.subscriber_key: {k.lower(): "" if v is None else str(v) for k, v in r.attributes.items()}
+        for r in rows
+    }
 
 
 def pending_recipients(conn: Connection, claim: Claim) -> Sequence[Any]:
@@ -221,6 +264,39 @@ def record_outcomes(
     return tally
 
 
+@dataclass(frozen=True)
+class ChunkResult:
+    """What delivering a chunk came to, to record in one transaction."""
+
+    outcomes: Sequence[RecipientOutcome]  # one per ledger recipient tried
+    refusals: Sequence[tuple[LedgerRef, Failure]] = ()  # the relay's 5xx: immediate bounces
+    held_until: datetime | None = None  # recipients a domain limit held back wait till then
+
+
+def record_delivery(
+    conn: Connection,
+    claim: Claim,
+    mid: int,
+    result: ChunkResult,
+    rows: Mapping[int, Any],
+    policy: RetryPolicy,
+    *,
+    hold_after: int,
+    throttle: Throttle | None,
+) -> tuple[dict[str, int], bool]:
+    """Record a delivered chunk: outcomes, bounces, the chunk's state, the job's pace.
+
+    Returns the tally of outcomes and whether the job is now complete.
+    """
+    tally = record_outcomes(conn, claim, result.outcomes, rows, policy)
+    record_refusals(conn, mid, result.refusals, hold_after)
+    if result.held_until is not None:
+        hold_chunk(conn, claim, result.held_until)
+    if throttle is not None:
+        pace(conn, claim.job_id, throttle, len(result.outcomes))
+    return tally, finish_if_done(conn, claim.job_id)
+
+
 def hold_chunk(conn: Connection, claim: Claim, until: Any) -> None:
     """Put the chunk back to pending until ``until`` (recipients held back by a domain limit)."""
     conn.execute(
@@ -251,7 +327,7 @@ def finish_if_done(conn: Connection, job_id: int) -> bool:
     now = utcnow()
     done = conn.execute(
         update(send_jobs)
-        .where(send_jobs.c.id == job_id, send_jobs.c.status == "Sending")
-        .values(status="Complete", phase="done", completed_at=now, modified_at=now)
+        .where(send_jobs.c.id == job_id, send_jobs.c.status == JobStatus.SENDING)
+        .values(status=JobStatus.COMPLETE, phase=JobPhase.DONE, completed_at=now, modified_at=now)
     ).rowcount
     return bool(done)

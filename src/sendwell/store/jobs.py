@@ -1,0 +1,189 @@
+"""Queries of send jobs: the one way a job is created, claims of the audience step, status moves.
+
+A job row holds its frozen ``JobSpec`` (JSON), its status and phase (``domain.jobs``) and its
+counts. Every status change goes through ``move``, which applies the domain's status machine
+and writes only if the job is still where the caller saw it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, or_, select, update
+
+from sendwell.domain.clock import utcnow
+from sendwell.domain.errors import NotFound
+from sendwell.domain.jobs import (
+    TERMINAL,
+    JobPhase,
+    JobSpec,
+    JobStatus,
+    Transition,
+    transition,
+)
+from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
+from sendwell.store.audience import AudienceCounts
+from sendwell.store.leases import claim_first
+from sendwell.store.tables import send_jobs
+
+# Marketing Cloud's REST "not found" errorcode; SOAP callers map NotFound to their own code.
+JOB_NOT_FOUND = 30003
+
+
+def create_job(
+    conn: Connection,
+    mid: int,
+    spec: JobSpec,
+    *,
+    interaction_object_id: str,
+    definition_id: int | None = None,
+) -> int:
+    """Create a job waiting for its audience; returns its JobID."""
+    now = utcnow()
+    job_id = conn.execute(
+        insert(send_jobs).values(
+            mid=mid,
+            definition_id=definition_id,
+            interaction_object_id=interaction_object_id,
+            status=JobStatus.SENDING,
+            phase=JobPhase.AUDIENCE,
+            spec=spec.to_json(),
+            created_at=now,
+            modified_at=now,
+        )
+    ).inserted_primary_key[0]
+    return int(job_id)
+
+
+def spec_of(job: Any) -> JobSpec:
+    """The job row's spec."""
+    return JobSpec.from_json(job.spec)
+
+
+def job_row(conn: Connection, mid: int, job_id: int | str) -> Any:
+    """The account's job ``job_id`` (a number, or its text); NotFound otherwise."""
+    text = str(job_id).strip()
+    row = None
+    if text.isdigit() and len(text) < 16:
+        row = conn.execute(
+            select(send_jobs).where(send_jobs.c.mid == mid, send_jobs.c.id == int(text))
+        ).first()
+    if row is None:
+        raise NotFound(f"Send {str(job_id)[:40]} was not found.", JOB_NOT_FOUND)
+    return row
+
+
+def job_by_id(conn: Connection, job_id: int) -> Any:
+    """A job row by JobID whatever its account (the engine's view), or None."""
+    return conn.execute(select(send_jobs).where(send_jobs.c.id == job_id)).first()
+
+
+def latest_job_of_definition(conn: Connection, mid: int, definition_id: int) -> int | None:
+    """The newest job started from a SOAP EmailSendDefinition, or None."""
+    return conn.execute(
+        select(send_jobs.c.id)
+        .where(send_jobs.c.mid == mid, send_jobs.c.definition_id == definition_id)
+        .order_by(send_jobs.c.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def jobs_of(conn: Connection, mid: int, job_id: int | None = None) -> list[Any]:
+    """The account's jobs in JobID order (or the one named)."""
+    query = select(send_jobs).where(send_jobs.c.mid == mid).order_by(send_jobs.c.id)
+    if job_id is not None:
+        query = query.where(send_jobs.c.id == job_id)
+    return list(conn.execute(query))
+
+
+def move(conn: Connection, job: Any, action: str, **values: Any) -> Transition:
+    """Apply the status machine's ``action`` to ``job`` (a row); WrongState if not allowed.
+
+    The write is conditional on the status the row was read with, so two racing moves cannot
+    both win; ``values`` are written with it.
+    """
+    step = transition(job.id, job.status, action)
+    now = utcnow()
+    if step.target in (JobStatus.COMPLETE, JobStatus.ERROR):
+        values.setdefault("phase", JobPhase.DONE)
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job.id, send_jobs.c.status == job.status)
+        .values(status=step.target, modified_at=now, **values)
+    )
+    return step
+
+
+def claim_audience(engine: Engine, lease_seconds: int) -> Any:
+    """Take one job whose audience is to be built (or whose build stalled); its row or None."""
+    now = utcnow()
+    stale = now - timedelta(seconds=lease_seconds)
+    candidates = select(send_jobs.c.id, send_jobs.c.phase).where(
+        send_jobs.c.status == JobStatus.SENDING,
+        or_(
+            send_jobs.c.phase == JobPhase.AUDIENCE,
+            (send_jobs.c.phase == JobPhase.BUILDING) & (send_jobs.c.modified_at < stale),
+        ),
+    )
+    return claim_first(
+        engine,
+        send_jobs,
+        candidates.order_by(send_jobs.c.id),
+        phase=JobPhase.BUILDING,
+        modified_at=now,
+    )
+
+
+def audience_built(
+    conn: Connection,
+    job_id: int,
+    counts: AudienceCounts,
+    seconds: float,
+    next_send_at: datetime | None,
+) -> None:
+    """The job's ledger is written: record its counts and hand it to delivery."""
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job_id)
+        .values(
+            phase=JobPhase.DELIVERING,
+            targeted=counts.targeted,
+            excluded=counts.excluded,
+            duplicates=counts.duplicates,
+            unsubscribed=counts.unsubscribed,
+            undeliverable=counts.undeliverable,
+            invalid=counts.invalid,
+            timings={"audience": seconds},
+            next_send_at=next_send_at,
+            modified_at=utcnow(),
+        )
+    )
+
+
+def fail(engine: Engine, job_id: int, error: str) -> None:
+    """The job cannot go on (its audience failed): Error, with why; a job ended meanwhile stays."""
+    with engine.begin() as conn:
+        job = job_by_id(conn, job_id)
+        if job is not None and job.status not in TERMINAL:
+            move(conn, job, "fail", error=error[:2000])
+
+
+def pace(conn: Connection, job_id: int, throttle: Throttle, delivered: int) -> None:
+    """Move a throttled job's next_send_at past its period limit and outside-window hours."""
+    job = conn.execute(
+        select(send_jobs.c.period_start, send_jobs.c.period_sent).where(send_jobs.c.id == job_id)
+    ).one()
+    now = utcnow()
+    state, next_at = after_delivery(
+        now, PeriodState(job.period_start, job.period_sent), delivered, throttle
+    )
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job_id)
+        .values(
+            period_start=state.period_start,
+            period_sent=state.period_sent,
+            next_send_at=next_at or now,
+        )
+    )
