@@ -23,7 +23,8 @@ from email.utils import formatdate
 
 from sqlalchemy import create_engine, insert
 
-from sendwell.domain.ampscript import RenderEnvironment, render_parts
+from sendwell.domain.ampscript import RenderEnvironment
+from sendwell.domain.content import render_parts
 from sendwell.domain.message import MessageSpec, compile_message
 from sendwell.services.lookups import DataExtensionLookups
 from sendwell.store.tables import accounts, de_rows, metadata, objects

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy import Engine
 
-from sendwell.config import Settings
+from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.errors import SendwellError
 from sendwell.store.db import make_engine, upgrade
 
@@ -98,8 +98,9 @@ def connect(
 ) -> None:
     """Read this account's Salesforce audiences from a real org.
 
-    The credentials must stay usable, so they are stored, not hashed: they are sealed with
-    SENDWELL_SECRET_KEY when it is set, and the database must be protected either way.
+    The credentials must stay usable, so they are stored, not hashed: they are sealed with the
+    installation's secret key (SENDWELL_SECRET_KEY, or the generated key file), which every
+    process that starts sends must share.
     """
     from sendwell.services.salesforce.api import (
         connection_settings,
@@ -115,17 +116,12 @@ def connect(
         )
     except SendwellError as exc:
         _fail(exc.message)
-    stored = seal_credentials(given, settings.secret_key)
+    stored = seal_credentials(given, resolve_secret_key(settings))
     engine = _engine(settings)
     _require_account(engine, mid)
     with engine.begin() as conn:
         save_connection(conn, mid, "salesforce", stored)
     console.print(f"account {mid} reads Salesforce audiences from {describe_connection(stored)}")
-    if "sealed_credentials" not in stored:
-        console.print(
-            "[yellow]note:[/yellow] the credentials are stored as given; set SENDWELL_SECRET_KEY "
-            "to seal them, and protect the database"
-        )
 
 
 @app.command()

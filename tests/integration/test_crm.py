@@ -105,7 +105,7 @@ def materialize(engine: Engine, entry: dict[str, str], mid: int = MID) -> list[A
         sync_id = conn.execute(
             insert(syncs).values(mid=mid, created_at=utcnow())
         ).inserted_primary_key[0]
-        count = connector_for(conn, mid).materialize(
+        count = connector_for(conn, mid, "test-secret-key").materialize(
             conn, mid, sync_id, "target", parse_audience(entry)
         )
         rows = conn.execute(
@@ -472,7 +472,7 @@ def materialize_count(engine: Engine, entry: dict[str, str]) -> tuple[int, int]:
         sync_id = conn.execute(
             insert(syncs).values(mid=MID, created_at=utcnow())
         ).inserted_primary_key[0]
-        count = connector_for(conn, MID).materialize(
+        count = connector_for(conn, MID, "test-secret-key").materialize(
             conn, MID, sync_id, "target", parse_audience(entry)
         )
         opted_out = conn.execute(
@@ -538,11 +538,13 @@ def test_the_crm_commands_import_connect_and_disconnect(sqlite_url: str, tmp_pat
     assert "contacts.csv line 1, field Email: missing column" in failed.output
     assert connected.exit_code == 0 and secret not in connected.output
     said = " ".join(connected.output.split())  # rich wraps lines
-    assert "acme.my.salesforce.com (session id" in said and "stored as given" in said
+    # Without SENDWELL_SECRET_KEY the installation's generated key seals them.
+    assert "acme.my.salesforce.com (sealed credentials" in said
+    assert (Path(sqlite_url.split(":///", 1)[1]).parent / "sendwell.secret").exists()
     assert sealed.exit_code == 0 and "(sealed credentials" in " ".join(sealed.output.split())
     assert "pw-secret" not in str(stored) and "sealed_credentials" in stored
     assert kind == "SalesforceApiConnector"
     assert disconnected.exit_code == 0
     with engine.connect() as conn:
-        assert isinstance(connector_for(conn, MID), LocalCrmConnector)
+        assert isinstance(connector_for(conn, MID, "test-secret-key"), LocalCrmConnector)
     engine.dispose()

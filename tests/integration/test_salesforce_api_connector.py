@@ -237,7 +237,7 @@ def materialize(
 
 def test_a_salesforce_connection_selects_the_api_connector(engine: Engine) -> None:
     with engine.connect() as conn:
-        connector = connector_for(conn, MID)
+        connector = connector_for(conn, MID, "test-secret-key")
 
     assert isinstance(connector, SalesforceApiConnector)
     assert SESSION not in repr(connector)
@@ -308,7 +308,7 @@ def test_contact_and_lead_targets_by_15_character_id(engine: Engine) -> None:
 
 def test_exists_asks_salesforce_by_id(engine: Engine, salesforce: SalesforceStandIn) -> None:
     with engine.connect() as conn:
-        connector = connector_for(conn, MID)
+        connector = connector_for(conn, MID, "test-secret-key")
 
         def exists(kind: str, id_: str) -> bool:
             return connector.exists(conn, MID, parse_audience({"Type": kind, "Id": id_}))

@@ -621,7 +621,7 @@ def test_the_table_covers_enough_cases() -> None:
 
 
 def test_every_function_has_a_case() -> None:
-    from sendwell.domain.ampscript.functions import FUNCTIONS
+    from sendwell.domain.ampscript.registry import FUNCTIONS
 
     used = " ".join(c.template.lower() for c in CASES)
     missing = [name for name in FUNCTIONS if f"{name}(" not in used]

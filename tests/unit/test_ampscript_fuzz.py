@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.unit.ampscript_support import environment
 
 from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped, compile_content
-from sendwell.domain.ampscript.functions import FUNCTIONS
+from sendwell.domain.ampscript.registry import FUNCTIONS
 
 DATA = {"Products": [{"SKU": "A1", "Name": "Anvil", "Price": "19.99"}]}
 ATTRIBUTES = {"firstname": "Ann", "score": "42", "joined": "2020-02-29", "city": None}

@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 from tests.unit.ampscript_support import environment
 
-from sendwell.domain.ampscript import (
-    AmpscriptError,
-    RecipientSkipped,
-    content_error,
-    render_parts,
-)
+from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
+from sendwell.domain.content import content_error, render_parts
 from sendwell.domain.message import MessageSpec, compile_message
 
 DATE = "Tue, 24 Nov 2026 10:00:00 GMT"

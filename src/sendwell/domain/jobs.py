@@ -257,12 +257,15 @@ class JobSpec:
         )
 
 
-def addresses(value: str | Iterable[str] | None) -> tuple[str, ...]:
+def addresses(value: object) -> tuple[str, ...]:
     """Addresses from a list, or from one text of them separated by commas or semicolons."""
     if not value:
         return ()
-    items = value.replace(";", ",").split(",") if isinstance(value, str) else value
-    return tuple(a.strip() for a in items if a and a.strip())
+    if isinstance(value, list | tuple):
+        items: Iterable[object] = value
+    else:
+        items = str(value).replace(";", ",").split(",")
+    return tuple(str(a).strip() for a in items if a is not None and str(a).strip())
 
 
 def _source_json(source: AudienceSource) -> dict[str, Any]:

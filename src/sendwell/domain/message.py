@@ -32,7 +32,8 @@ from sendwell.domain.ampscript import (
     RenderEnvironment,
     ScriptedTemplate,
 )
-from sendwell.domain.personalization import Slot, Template, compile_template
+from sendwell.domain.content import compile_template
+from sendwell.domain.personalization import Slot, Template
 
 # Headers that compile_message writes itself; an extra header may not repeat them.
 _RESERVED_HEADERS = frozenset(

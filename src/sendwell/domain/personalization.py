@@ -5,10 +5,11 @@ extension column between two pairs of percent signs. Names are case-insensitive 
 letters, digits, underscores, hyphens and spaces (not at either end). A ``%%`` that does not open
 a valid reference stays literal text, so ``50%% off`` renders as written.
 
-``compile_template`` turns text into a ``Template``: an immutable sequence of literal strings and
-``Slot`` parts. Rendering fills each slot from a mapping keyed by lower-cased field name; no
-parsing or regex happens per recipient. A field missing from the mapping (or ``None``) renders as
-the empty string: callers validate field existence once per job with ``Template.fields``.
+``compile_personalization`` turns text into a ``Template``: an immutable sequence of literal
+strings and ``Slot`` parts. Rendering fills each slot from a mapping keyed by lower-cased field
+name; no parsing or regex happens per recipient. A field missing from the mapping (or ``None``)
+renders as the empty string: callers validate field existence once per job with
+``Template.fields``.
 
 System strings are supplied by the caller in the same mapping, under these keys:
 
@@ -23,6 +24,7 @@ Text with AMPscript (``%%[ ... ]%%`` blocks, ``%%=...=%%`` inline expressions, `
 runat="server" language="ampscript">``) or a computed system string is compiled by
 ``sendwell.domain.ampscript`` instead, into the same ``Template`` shape: its slots are filled
 from values that the compiled program computes per recipient (``ScriptedTemplate``).
+``sendwell.domain.content.compile_template`` chooses between the two.
 """
 
 from __future__ import annotations
@@ -100,11 +102,6 @@ class Template:
         """Keys of all slots: lower-cased field names for compiled templates."""
         return self._fields
 
-    @property
-    def is_static(self) -> bool:
-        """True when the template has no slots and renders the same for everyone."""
-        return not self._slots
-
     def render(self, values: Mapping[str, str | None]) -> str:
         """Fill every slot from ``values``; missing or ``None`` values render as ""."""
         pieces = self._pieces.copy()
@@ -125,12 +122,8 @@ class Template:
         return f"Template({list(self._parts)!r})"
 
 
-def compile_template(text: str) -> Template:
-    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased).
-
-    Text with AMPscript or a computed system string gives a ``ScriptedTemplate``; AMPscript
-    that does not compile raises ``AmpscriptError`` (a ``ValueError``) naming line and column.
-    """
+def compile_personalization(text: str) -> Template:
+    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased)."""
     parts: list[TemplatePart] = []
     pos = 0
     for match in FIELD_REF.finditer(text):
@@ -138,9 +131,9 @@ def compile_template(text: str) -> Template:
         parts.append(Slot(match.group(1).lower()))
         pos = match.end()
     parts.append(text[pos:])
-    template = Template(parts)
-    if _MAY_BE_SCRIPT.search(text) or template.fields & COMPUTED_FIELDS:
-        from sendwell.domain.ampscript import compile_content  # it builds on this module
+    return Template(parts)
 
-        return compile_content(text).template
-    return template
+
+def needs_ampscript(text: str, template: Template) -> bool:
+    """Whether ``text`` (compiled as ``template``) has AMPscript or a computed system string."""
+    return bool(_MAY_BE_SCRIPT.search(text) or template.fields & COMPUTED_FIELDS)

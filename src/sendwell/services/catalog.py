@@ -136,11 +136,7 @@ class CatalogKind(Unsupported):
     def retrieve(
         self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
-        rows = conn.execute(
-            select(objects)
-            .where(objects.c.mid == mid, objects.c.type == self.type_name)
-            .order_by(objects.c.id)
-        )
+        rows = rows_of(conn, mid, self.type_name)
         return page((self.to_api(r) for r in rows), tree, offset, limit)
 
     def find(self, conn: Connection, mid: int, ref: Mapping[str, Any]) -> Any:
@@ -161,6 +157,17 @@ class CatalogKind(Unsupported):
             "CustomerKey": row.customer_key,
             **row.props,
         }
+
+
+def rows_of(conn: Connection, mid: int, type_name: str) -> list[Any]:
+    """The account's stored objects of one type, in ID order."""
+    return list(
+        conn.execute(
+            select(objects)
+            .where(objects.c.mid == mid, objects.c.type == type_name)
+            .order_by(objects.c.id)
+        )
+    )
 
 
 def _find(conn: Connection, mid: int, type_name: str, ref: Mapping[str, Any]) -> Any:

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
 
-from sendwell.config import Settings
+from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import REST_NOT_FOUND, Invalid, SendwellError
 from sendwell.services import job_specs, send_definitions
-from sendwell.services.salesforce.connector import connector_for, parse_audience
+from sendwell.services.salesforce import connector_for, parse_audience
 from sendwell.services.send_instances import settle
 from sendwell.store import jobs
 from sendwell.store.leases import claim_first
@@ -118,7 +118,7 @@ def _sync(engine: Engine, instance: Any, settings: Settings) -> tuple[int, Any]:
             insert(syncs).values(mid=instance.mid, instance_id=instance.id, created_at=started)
         ).inserted_primary_key[0]
     with engine.begin() as conn:
-        connector = connector_for(conn, instance.mid, settings.secret_key)
+        connector = connector_for(conn, instance.mid, resolve_secret_key(settings))
     counts = {}
     for role, entries in (("target", "Targets"), ("exclusion", "Exclusions")):
         counts[role] = 0

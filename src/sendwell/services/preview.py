@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sendwell.domain.ampscript import AmpscriptError, RenderEnvironment, render_parts
+from sendwell.domain.ampscript import AmpscriptError, RenderEnvironment
 from sendwell.domain.ampscript.data_functions import rows_matching
+from sendwell.domain.content import render_parts
 from sendwell.domain.errors import REST_NOT_FOUND, NotFound
 from sendwell.services.catalog import find_ref
 from sendwell.services.lookups import DataExtensionLookups, system_strings

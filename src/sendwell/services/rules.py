@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from sendwell.domain import errors as e
-from sendwell.domain.ampscript import content_error
+from sendwell.domain.content import content_error
 from sendwell.domain.errors import Invalid
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.domain.secrets import new_guid

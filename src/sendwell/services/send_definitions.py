@@ -19,13 +19,13 @@ from sendwell.domain.errors import (
     REST_NOT_FOUND,
     Invalid,
     NotFound,
-    WrongState,
 )
+from sendwell.domain.jobs import addresses
 from sendwell.domain.salesforce_ids import same_id
 from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import find_ref
 from sendwell.services.rules import check_content, valid_email
-from sendwell.services.salesforce.connector import connector_for, parse_audience
+from sendwell.services.salesforce import connector_for, parse_audience
 from sendwell.store.tables import list_members, objects, send_definitions, subscribers
 
 REQUIRED = ("Name", "EmailId", "SendClassificationId", "Targets")
@@ -166,13 +166,6 @@ def seed_addresses(conn: Connection, mid: int) -> list[str]:
     return [r.email for r in rows]
 
 
-def addresses(value: Any) -> list[str]:
-    """CC/Bcc lists: comma or semicolon separated."""
-    if not value:
-        return []
-    return [a.strip() for a in str(value).replace(";", ",").split(",") if a.strip()]
-
-
 def create(
     conn: Connection, mid: int, given: Mapping[str, Any], secret_key: str = ""
 ) -> dict[str, Any]:
@@ -207,17 +200,6 @@ def replace(
         update(send_definitions)
         .where(send_definitions.c.id == row.id)
         .values(external_key=key, name=body["Name"], body=body, modified_at=utcnow())
-    )
-
-
-def delete(conn: Connection, mid: int, definition_id: str) -> None:
-    from sendwell.services.send_instances import effective_statuses
-
-    row = get_row(conn, mid, definition_id)
-    if any(status in ACTIVE for status in effective_statuses(conn, mid, row.id)):
-        raise WrongState("The definition has scheduled or running sends")
-    conn.execute(
-        update(send_definitions).where(send_definitions.c.id == row.id).values(deleted_at=utcnow())
     )
 
 

@@ -24,6 +24,7 @@ from sendwell.domain.errors import (
 )
 from sendwell.services import send_definitions
 from sendwell.store.tables import chunks, send_instances, send_jobs
+from sendwell.store.tables import send_definitions as send_definitions_table
 
 TERMINAL = ("Complete", "Canceled", "Error")
 
@@ -214,3 +215,15 @@ def effective_statuses(conn: Connection, mid: int, definition_id: int) -> list[s
         )
     ).all()
     return [settle(conn, r, _job(conn, r.job_id)) for r in rows]
+
+
+def delete_definition(conn: Connection, mid: int, definition_id: str) -> None:
+    """Delete a definition (it stays for its instances' history) unless a send of it is on."""
+    row = send_definitions.get_row(conn, mid, definition_id)
+    if any(status in send_definitions.ACTIVE for status in effective_statuses(conn, mid, row.id)):
+        raise WrongState("The definition has scheduled or running sends")
+    conn.execute(
+        update(send_definitions_table)
+        .where(send_definitions_table.c.id == row.id)
+        .values(deleted_at=utcnow())
+    )

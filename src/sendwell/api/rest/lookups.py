@@ -12,23 +12,18 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
 from sendwell.api.rest.auth import current_principal
 from sendwell.api.rest.errors import RestError
 from sendwell.services.accounts import Principal
-from sendwell.store.tables import objects
+from sendwell.services.catalog import rows_of
 
 router = APIRouter(tags=["look-ups"])
 
 
 def _emails(request: Request, mid: int) -> list[dict[str, Any]]:
     with request.app.state.engine.connect() as conn:
-        rows = conn.execute(
-            select(objects)
-            .where(objects.c.mid == mid, objects.c.type == "Email")
-            .order_by(objects.c.id)
-        ).all()
+        rows = rows_of(conn, mid, "Email")
     return [
         {
             "id": row.id,
@@ -143,11 +138,7 @@ def send_classifications(
     principal: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
-        rows = conn.execute(
-            select(objects)
-            .where(objects.c.mid == principal.mid, objects.c.type == "SendClassification")
-            .order_by(objects.c.id)
-        ).all()
+        rows = rows_of(conn, principal.mid, "SendClassification")
     items = [
         {
             "id": row.id,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sendwell.api.rest import send_models as m
 from sendwell.api.rest.auth import current_principal
 from sendwell.api.rest.errors import RestError
+from sendwell.config import resolve_secret_key
 from sendwell.domain.errors import (
     REST_INVALID_TYPE,
     REST_INVALID_VALUE,
@@ -256,7 +257,7 @@ async def create_definition(
         created = _run(
             verb,
             lambda: send_definitions.create(
-                conn, principal.mid, body.EmailDefinition.to_body(), settings.secret_key
+                conn, principal.mid, body.EmailDefinition.to_body(), resolve_secret_key(settings)
             ),
         )
         reply: dict[str, Any] = {
@@ -343,7 +344,11 @@ async def update_definition(
         _run(
             verb,
             lambda: send_definitions.replace(
-                conn, principal.mid, definition_id, given, request.app.state.settings.secret_key
+                conn,
+                principal.mid,
+                definition_id,
+                given,
+                resolve_secret_key(request.app.state.settings),
             ),
         )
     return {"IsError": False}
@@ -360,7 +365,7 @@ def delete_definition(
     verb = "deleting integrated send definition"
     _route_check(integration_type, channel, verb)
     with _engine(request).begin() as conn:
-        _run(verb, lambda: send_definitions.delete(conn, principal.mid, definition_id))
+        _run(verb, lambda: send_instances.delete_definition(conn, principal.mid, definition_id))
     return {"IsError": False}
 
 

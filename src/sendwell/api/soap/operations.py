@@ -10,21 +10,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine
 
 from sendwell.api.soap.codec import DecodeError
 from sendwell.api.soap.retrieve import describe, project, resolve_properties
-from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import SendwellError
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.services.accounts import Principal
 from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS
 from sendwell.services.send_control import control, latest_job_of_definition
 from sendwell.services.sends import start_send
-from sendwell.store.tables import retrieve_cursors
+from sendwell.store.cursors import load_cursor, save_cursor
 
 PAGE_SIZE = 2500
 PAST = {"Create": "created", "Update": "updated", "Delete": "deleted"}
@@ -179,15 +178,7 @@ def retrieve(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     if more:
         state["offset"] += len(items)
         with ctx.engine.begin() as conn:
-            conn.execute(delete(retrieve_cursors).where(retrieve_cursors.c.expires_at < utcnow()))
-            conn.execute(
-                insert(retrieve_cursors).values(
-                    request_id=request_id,
-                    mid=state["mid"],
-                    state=state,
-                    expires_at=utcnow() + timedelta(hours=1),
-                )
-            )
+            save_cursor(conn, request_id, state["mid"], state)
     return {
         "OverallStatus": "MoreDataAvailable" if more else "OK",
         "RequestID": request_id,
@@ -230,12 +221,9 @@ def _new_state(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
 
 def _continue(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            select(retrieve_cursors).where(retrieve_cursors.c.request_id == req["ContinueRequest"])
-        ).first()
-    if row is None or row.expires_at < utcnow():
+        state = load_cursor(conn, req["ContinueRequest"])
+    if state is None:
         raise SendwellError("The ContinueRequest is unknown or has expired.", 2)
-    state = dict(row.state)
     ctx.principal.acting_mid(state["mid"])  # the same caller, or one allowed there
     return state
 

@@ -16,10 +16,11 @@ import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from sendwell.domain.ampscript import data_functions, functions  # noqa: F401 (they register)
 from sendwell.domain.ampscript import nodes as n
 from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
-from sendwell.domain.ampscript.functions import FUNCTIONS, REFUSED
 from sendwell.domain.ampscript.parser import parse
+from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED
 from sendwell.domain.ampscript.runtime import DEFAULT_ENVIRONMENT, Context, RenderEnvironment
 from sendwell.domain.ampscript.values import (
     Value,

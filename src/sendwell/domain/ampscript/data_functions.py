@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sendwell.domain.ampscript.errors import FunctionError
-from sendwell.domain.ampscript.functions import function
+from sendwell.domain.ampscript.registry import function
 from sendwell.domain.ampscript.runtime import Context
 from sendwell.domain.ampscript.values import (
     Row,

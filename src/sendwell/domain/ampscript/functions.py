@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from urllib.parse import quote
 
 from sendwell.domain.ampscript import formatting
 from sendwell.domain.ampscript.errors import FunctionError, RecipientSkipped
+from sendwell.domain.ampscript.registry import function
 from sendwell.domain.ampscript.runtime import Context
 from sendwell.domain.ampscript.values import (
     DAYS,
@@ -33,54 +33,6 @@ from sendwell.domain.ampscript.values import (
     parse_date,
     text,
 )
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str  # as documented
-    minimum: int
-    maximum: int | None  # None: any number
-    run: Callable[[Context, Sequence], Value]
-    lazy: bool = False  # ``run`` gets argument thunks, evaluates only what it needs
-    arity_rule: Callable[[int], str | None] | None = None
-
-
-FUNCTIONS: dict[str, Function] = {}
-# Known functions that Sendwell refuses to run: content has no network or write access.
-REFUSED = {
-    name.lower(): reason
-    for reason, names in (
-        (
-            "makes a network request, which Sendwell content may not do",
-            "HTTPGet HTTPPost HTTPPost2 HTTPRequestHeader BeginImpressionRegion GetPortfolioItem",
-        ),
-        (
-            "changes data extensions, which Sendwell content may not do",
-            "InsertDE UpdateDE UpsertDE DeleteDE InsertData UpdateData UpsertData DeleteData "
-            "ClaimRow ClaimRowValue UpsertContact CreateSalesforceObject "
-            "UpdateSingleSalesforceObject",
-        ),
-        (
-            "is not supported by Sendwell",
-            "TreatAsContent TreatAsContentArea ContentArea ContentAreaByName ContentBlockByKey "
-            "ContentBlockByID ContentBlockByName ContentImageByKey ContentImageByID "
-            "BuildRowsetFromString BuildRowsetFromXML BuildRowsetFromJSON InvokeCreate "
-            "InvokeRetrieve InvokeUpdate InvokeDelete InvokePerform InvokeExecute AttachFile",
-        ),
-    )
-    for name in names.split()
-}
-
-
-def function(name: str, minimum: int, maximum: int | None = -1, **options: object) -> Callable:
-    """Register the decorated implementation under ``name`` (maximum -1: same as minimum)."""
-
-    def register(run: Callable) -> Callable:
-        top = minimum if maximum == -1 else maximum
-        FUNCTIONS[name.lower()] = Function(name, minimum, top, run, **options)  # type: ignore[arg-type]
-        return run
-
-    return register
 
 
 def limited(value: str) -> str:
@@ -397,7 +349,3 @@ def _format_date(ctx: Context, args: Sequence[Value]) -> Value:
     date_pattern = text(args[1]) if len(args) > 1 else None
     time_pattern = text(args[2]) if len(args) > 2 and args[2] not in (None, "") else None
     return formatting.format_date(value, date_pattern, time_pattern)
-
-
-# The data extension functions register themselves on import.
-from sendwell.domain.ampscript import data_functions as _data  # noqa: E402, F401

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
-from sendwell.domain.clock import utcnow
 from sendwell.engine.transports.base import (
     SENT,
     Envelope,
@@ -18,7 +17,7 @@ from sendwell.engine.transports.base import (
     TransportError,
     register_scheme,
 )
-from sendwell.store.tables import captured_messages, send_jobs
+from sendwell.store.captured import Capture, keep
 
 
 class CaptureTransport:
@@ -30,27 +29,12 @@ class CaptureTransport:
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         if not envelopes:
             return []
-        now = utcnow()
+        captures = [
+            Capture(e.job_id, e.ref, e.mail_from, e.rcpt_to, _message_id(e.data), e.data)
+            for e in envelopes
+        ]
         with self.db.begin() as conn:
-            jobs = {e.job_id for e in envelopes if e.job_id}
-            query = select(send_jobs.c.id, send_jobs.c.mid).where(send_jobs.c.id.in_(jobs))
-            mids = {job_id: mid for job_id, mid in conn.execute(query)}
-            conn.execute(
-                insert(captured_messages),
-                [
-                    {
-                        "mid": mids.get(e.job_id, 0),
-                        "job_id": e.job_id or None,
-                        "seq": e.ref,
-                        "mail_from": e.mail_from,
-                        "rcpt_to": e.rcpt_to,
-                        "message_id": _message_id(e.data),
-                        "data": e.data,
-                        "created_at": now,
-                    }
-                    for e in envelopes
-                ],
-            )
+            keep(conn, captures)
         return [Outcome(e.ref, SENT, 250, "250 2.0.0 Captured") for e in envelopes]
 
     async def aclose(self) -> None:

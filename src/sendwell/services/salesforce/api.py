@@ -17,8 +17,9 @@
 Connection settings (``crm_connections.settings``): ``instance_url``, ``domain`` (``login`` or
 ``test``), ``version``, and ``credentials``: ``session_id`` (with ``instance_url``) or
 ``username``/``password``/``security_token``. They are third-party secrets that must stay usable,
-so they cannot be hashed: the database must be protected, and when ``Settings.secret_key`` is set
-they are sealed with Fernet (``sealed_credentials``). Credentials never reach logs or errors.
+so they cannot be hashed: they are sealed with Fernet under the installation's secret key
+(``sealed_credentials``), and the database must be protected. Credentials saved unsealed by
+earlier versions are still read. Credentials never reach logs or errors.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy import Connection, insert
 
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.salesforce_ids import object_type, to18
-from sendwell.services.salesforce.connector import PERSON_TYPES, ROLES, AudienceRef, unsupported
+from sendwell.services.salesforce.audiences import PERSON_TYPES, ROLES, AudienceRef, unsupported
 from sendwell.store.tables import sync_members
 
 log = logging.getLogger(__name__)

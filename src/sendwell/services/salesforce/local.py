@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Table, insert, literal, select
 from sqlalchemy.sql import Select
 
 from sendwell.domain.errors import NotFound
-from sendwell.services.salesforce.connector import PERSON_TYPES, ROLES, AudienceRef, unsupported
+from sendwell.services.salesforce.audiences import PERSON_TYPES, ROLES, AudienceRef, unsupported
 from sendwell.store.tables import (
     crm_campaign_members,
     crm_campaigns,
