@@ -187,7 +187,7 @@ def message_size(job_id: int, stored_spec: dict, settings: Settings) -> int:
 
     compiled = compile_message(message_spec(job_id, spec, settings))
     data = compiled.render(values, "user1@example.test", None, 1, formatdate()).data
-    signer = DkimKeys(settings.dkim_keys).signer_for(spec.from_address)
+    signer = DkimKeys(settings.dkim_keys_by_domain).signer_for(spec.from_address)
     return len(signer(data) if signer else data)
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sendwell.cli_common import load_settings
 from sendwell.cli_crm import app as crm_app
 from sendwell.config import Settings
 from sendwell.domain.errors import SendwellError
@@ -36,7 +37,7 @@ console = Console()
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    return load_settings()
 
 
 def _logging() -> None:

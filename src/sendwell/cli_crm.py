@@ -10,11 +10,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
+from sendwell.cli_common import fail, load_settings
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.errors import SendwellError
 from sendwell.store.db import make_engine, upgrade
@@ -33,8 +33,7 @@ def _engine(settings: Settings) -> Engine:
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(1)
+    fail(message)
 
 
 def _require_account(engine: Engine, mid: int) -> None:
@@ -54,7 +53,7 @@ def import_(
     """Import Salesforce CSV exports; a bad file loads nothing and names file, line and field."""
     from sendwell.services.salesforce.crm_import import import_folder
 
-    engine = _engine(Settings.from_env())
+    engine = _engine(load_settings())
     _require_account(engine, mid)
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -109,7 +108,7 @@ def connect(
     )
     from sendwell.services.salesforce.connector import save_connection
 
-    settings = Settings.from_env()
+    settings = load_settings()
     try:
         given = connection_settings(
             instance_url, session_id, username, password, security_token, domain, version
@@ -129,7 +128,7 @@ def disconnect(mid: int = typer.Argument(..., help="Account to disconnect.")) ->
     """Forget the account's Salesforce org; it reads the local CRM store again."""
     from sendwell.services.salesforce.connector import remove_connection
 
-    engine = _engine(Settings.from_env())
+    engine = _engine(load_settings())
     with engine.begin() as conn:
         removed = remove_connection(conn, mid)
     if removed:

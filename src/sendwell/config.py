@@ -2,20 +2,46 @@
 
 Every knob Sendwell has is here, named ``SENDWELL_<NAME>`` in the environment. An optional
 ``KEY=VALUE`` file (``SENDWELL_CONFIG``) supplies defaults that the environment overrides.
+Settings are checked when they are made: a bad value names its variable, an unknown
+``SENDWELL_*`` variable is refused with the nearest real name, and structured values (domain
+limits, DKIM keys, the bounce listener) are parsed once, so a process fails at start, not in a
+worker thread later.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
+import re
 import secrets
 import stat
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
-_PREFIX = "SENDWELL_"
+from sendwell.config_values import (
+    PREFIX,
+    DkimKey,
+    SettingsError,
+    listen_address,
+    load_dkim_keys,
+    parse_bool,
+    parse_float,
+    parse_int,
+    variable,
+)
+from sendwell.domain.retry import DomainLimit, parse_domain_limits
+
+_PREFIX = PREFIX
 log = logging.getLogger("sendwell")
+# SENDWELL_* variables that are not settings: the config file's name, the dev script's
+# virtualenv, and the test suite's own (SENDWELL_TEST_*).
+_NOT_SETTINGS = frozenset({"CONFIG", "VENV", "REQUIRE_ALL_TESTS"})
+_NOT_SETTINGS_PREFIX = "TEST_"
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
 
 
 @dataclass(frozen=True)
@@ -65,26 +91,63 @@ class Settings:
     demo_password: str = ""
     demo_client_id: str = ""
     demo_client_secret: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(self)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Build settings from the optional config file, then the environment."""
+        """Build settings from the optional config file, then the environment.
+
+        Raises ``SettingsError`` naming the variable for a value that is not of its type, and
+        for a ``SENDWELL_*`` variable that is no setting (with the nearest real name).
+        """
         env = dict(os.environ if environ is None else environ)
         values: dict[str, str] = {}
         config_file = env.get(_PREFIX + "CONFIG")
         if config_file:
-            values.update(_read_file(Path(config_file)))
+            try:
+                values.update(_read_file(Path(config_file)))
+            except OSError as exc:
+                raise SettingsError(f"SENDWELL_CONFIG={config_file!r}: {exc.strerror}") from None
         values.update(
             {k[len(_PREFIX) :].lower(): v for k, v in env.items() if k.startswith(_PREFIX)}
         )
+        known = {f.name: str(f.type) for f in fields(cls)}
+        for name in values:
+            if name not in known and not _not_a_setting(name):
+                raise SettingsError(_unknown(name, known))
         kwargs: dict[str, object] = {}
-        for f in fields(cls):
-            if f.name == "extra" or f.name not in values:
-                continue
-            raw = values[f.name]
-            kwargs[f.name] = {"int": int, "float": float, "bool": _bool}.get(str(f.type), str)(raw)
+        for name, kind in known.items():
+            if name in values:
+                kwargs[name] = _convert(name, kind, values[name])
         return cls(**kwargs)  # type: ignore[arg-type]
+
+    @cached_property
+    def limits_by_domain(self) -> dict[str, DomainLimit]:
+        """``domain_limits`` parsed: per destination domain, its rate and concurrency."""
+        try:
+            return parse_domain_limits(self.domain_limits)
+        except ValueError as exc:
+            raise SettingsError(f"{variable('domain_limits')}: {exc}") from None
+
+    @cached_property
+    def dkim_keys_by_domain(self) -> dict[str, DkimKey]:
+        """``dkim_keys`` loaded: the signing key of each From domain."""
+        try:
+            return load_dkim_keys(self.dkim_keys)
+        except SettingsError as exc:
+            raise type(exc)(f"{variable('dkim_keys')}: {exc}") from None
+
+    @cached_property
+    def bounce_listen_address(self) -> tuple[str, int] | None:
+        """``bounce_listen`` as (host, port), or None when no listener is configured."""
+        if not self.bounce_listen:
+            return None
+        try:
+            return listen_address(self.bounce_listen)
+        except SettingsError as exc:
+            raise SettingsError(f"{variable('bounce_listen')}: {exc}") from None
 
     @property
     def tracking_base(self) -> str:
@@ -97,8 +160,82 @@ class Settings:
         return self.unsubscribe_mailto_domain or self.message_id_domain
 
 
-def _bool(raw: str) -> bool:
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+def _convert(name: str, kind: str, raw: str) -> object:
+    if kind == "int":
+        return parse_int(name, raw)
+    if kind == "float":
+        return parse_float(name, raw)
+    if kind == "bool":
+        return parse_bool(name, raw)
+    return raw
+
+
+def _not_a_setting(name: str) -> bool:
+    upper = name.upper()
+    return upper in _NOT_SETTINGS or upper.startswith(_NOT_SETTINGS_PREFIX)
+
+
+def _unknown(name: str, known: dict[str, str]) -> str:
+    near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {variable(near[0])}?" if near else ""
+    return f"{variable(name)} is not a Sendwell setting{hint}"
+
+
+# Bounds of the numeric settings: (minimum, maximum or None).
+_BOUNDS: dict[str, tuple[float, float | None]] = {
+    "workers": (0, 256),
+    "chunk_size": (1, 100_000),
+    "lease_seconds": (1, None),
+    "retry_base_seconds": (0.001, None),
+    "retry_max_interval_seconds": (0.001, None),
+    "retry_max_age_seconds": (0, None),
+    "token_ttl_seconds": (1, None),
+    "max_request_bytes": (1024, None),
+    "system_utc_offset_minutes": (-720, 840),
+    "throttle_period_seconds": (1, None),
+    "bounce_hold_threshold": (1, None),
+}
+
+
+def _check(settings: Settings) -> None:
+    """Refuse values no part of Sendwell can use; parse the structured ones now."""
+    for name, (low, high) in _BOUNDS.items():
+        value = getattr(settings, name)
+        if value < low or (high is not None and value > high):
+            top = f" and {high:g}" if high is not None else ""
+            raise SettingsError(
+                f"{variable(name)}={value!r} is out of range: "
+                + (f"between {low:g}{top}" if high is not None else f"at least {low:g}")
+            )
+    if not settings.database_url.startswith(("sqlite", "postgresql")):
+        raise SettingsError(
+            f"{variable('database_url')}={settings.database_url!r}: use sqlite:///FILE or "
+            "postgresql://user:password@host/database"
+        )
+    scheme = settings.transport.partition(":")[0].lower()
+    if scheme not in ("capture", "smtp", "smtps"):
+        raise SettingsError(
+            f"{variable('transport')}={settings.transport!r}: use capture://, "
+            "smtp://host:port or smtps://host:port"
+        )
+    for name in ("public_url", "tracking_base_url"):
+        value = getattr(settings, name)
+        if value and not _URL.fullmatch(value):
+            raise SettingsError(f"{variable(name)}={value!r} is not an http(s) URL")
+    for name in ("message_id_domain", "bounce_domain", "unsubscribe_mailto_domain"):
+        value = getattr(settings, name)
+        if value and not _DOMAIN.fullmatch(value):
+            raise SettingsError(f"{variable(name)}={value!r} is not a domain name")
+    if settings.send_api_error_status not in ("documented", "semantic"):
+        raise SettingsError(
+            f"{variable('send_api_error_status')}={settings.send_api_error_status!r}: "
+            "use documented or semantic"
+        )
+    if settings.bounce_listen and not settings.bounce_domain:
+        raise SettingsError(f"{variable('bounce_listen')} needs {variable('bounce_domain')}")
+    settings.limits_by_domain  # noqa: B018 (parsed now, so a mistake stops the start)
+    settings.dkim_keys_by_domain  # noqa: B018
+    settings.bounce_listen_address  # noqa: B018
 
 
 _generated: dict[str, str] = {}

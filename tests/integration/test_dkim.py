@@ -16,7 +16,9 @@ from tests.conftest import make_world
 from tests.integration.delivery_support import make_definition
 from tests.support import free_port, perform_start, soap, text, wait_for
 
-from sendwell.engine.dkim_signing import SIGNED_HEADERS, DkimConfigError, DkimKeys
+from sendwell.config import Settings
+from sendwell.config_values import DkimConfigError, load_dkim_keys
+from sendwell.engine.dkim_signing import SIGNED_HEADERS, DkimKeys
 
 SIGNED = [b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type"]
 
@@ -143,9 +145,8 @@ def test_ed25519_and_list_unsubscribe_headers(tmp_path, monkeypatch) -> None:
     # dkimpy verifies Ed25519 (RFC 8463) with PyNaCl, which Sendwell does not need: stand in.
     monkeypatch.setattr(dkim, "nacl", nacl_over_cryptography(), raising=False)
     key = ed25519.Ed25519PrivateKey.generate()
-    signer = DkimKeys(f"Mail.Example.test:ed:{write_key(tmp_path / 'ed.pem', key)}").signer_for(
-        "news@mail.example.TEST"
-    )
+    setting = f"Mail.Example.test:ed:{write_key(tmp_path / 'ed.pem', key)}"
+    signer = DkimKeys(load_dkim_keys(setting)).signer_for("news@mail.example.TEST")
     assert signer is not None
     message = (
         b"From: news@mail.example.test\r\nTo: ann@a.test\r\nSubject: Hi\r\n"
@@ -168,9 +169,9 @@ def test_ed25519_and_list_unsubscribe_headers(tmp_path, monkeypatch) -> None:
     assert not dkim.verify(signed.replace(b"Hello", b"Jello"), dnsfunc=dnsfunc(records))
 
 
-def test_bad_key_settings_are_reported(tmp_path) -> None:
-    assert not DkimKeys("")
-    with pytest.raises(DkimConfigError, match="domain:selector"):
-        DkimKeys("example.test:/x.pem")
-    with pytest.raises(DkimConfigError, match=r"missing\.pem"):
-        DkimKeys(f"example.test:s:{tmp_path / 'missing.pem'}")
+def test_bad_key_settings_are_reported_when_settings_are_made(tmp_path) -> None:
+    assert not DkimKeys(load_dkim_keys(""))
+    with pytest.raises(DkimConfigError, match=r"SENDWELL_DKIM_KEYS: .*domain:selector"):
+        Settings(dkim_keys="example.test:/x.pem")
+    with pytest.raises(DkimConfigError, match=r"SENDWELL_DKIM_KEYS: .*missing\.pem"):
+        Settings.from_env({"SENDWELL_DKIM_KEYS": f"example.test:s:{tmp_path / 'missing.pem'}"})

@@ -120,14 +120,6 @@ def _matches(
     return [(row, failures[row.email.lower()]) for row in rows]
 
 
-def listen_address(setting: str) -> tuple[str, int]:
-    """``host:port`` (``[::1]:2525`` for IPv6) as a pair."""
-    host, _, port = setting.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"bounce listen address {setting!r} is not host:port")
-    return host.strip("[]"), int(port)
-
-
 def _unsubscribe_token(local: str, domain: str, settings: Settings) -> str | None:
     """The token of an ``unsubscribe+TOKEN@<mailto domain>`` address, else None."""
     if domain.lower() != settings.mailto_domain.lower() or not local.lower().startswith(
@@ -187,7 +179,10 @@ class BounceListener:
         from aiosmtpd.controller import Controller
 
         logging.getLogger("flufl.bounce").setLevel(logging.WARNING)  # a line per detector at INFO
-        self.host, self.port = listen_address(settings.bounce_listen)
+        address = settings.bounce_listen_address
+        if address is None:
+            raise ValueError("the bounce listener needs SENDWELL_BOUNCE_LISTEN")
+        self.host, self.port = address
         self.controller = Controller(
             _BounceHandler(engine, settings),
             hostname=self.host,

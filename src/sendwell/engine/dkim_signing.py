@@ -1,8 +1,9 @@
 """DKIM signatures for rendered messages whose From domain has a key.
 
 ``SENDWELL_DKIM_KEYS`` lists ``domain:selector:/path/to/key.pem`` entries, comma separated; the
-keys are RSA or Ed25519 PEM private keys. Workers load them once; a job whose From domain has a
-key gets a ``DkimSigner`` and every message it renders is signed (relaxed/relaxed).
+keys are RSA or Ed25519 PEM private keys, loaded once with the settings
+(``Settings.dkim_keys_by_domain``). A job whose From domain has a key gets a ``DkimSigner`` and
+every message it renders is signed (relaxed/relaxed).
 
 dkimpy does the DKIM part: header selection, canonicalization, the signature header's layout.
 The public-key operation is the cost: dkimpy's RSA is pure Python (about 6 ms per RSA-2048
@@ -16,18 +17,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
 
 import dkim
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from dkim.canonicalization import (
     CanonicalizationPolicy,
     correct_empty_body,
     strip_trailing_lines,
 )
+
+from sendwell.config_values import DkimKey
 
 # Signed when present, in this order (each once: our messages carry each of them once).
 SIGNED_HEADERS = (
@@ -44,38 +46,6 @@ SIGNED_HEADERS = (
 _SIGNED = frozenset(SIGNED_HEADERS)
 _POLICY = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
 _NAME = b"DKIM-Signature"
-
-
-class DkimConfigError(ValueError):
-    """``SENDWELL_DKIM_KEYS`` names a file that is missing or not a usable private key."""
-
-
-@dataclass(frozen=True)
-class DkimKey:
-    domain: str
-    selector: str
-    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-
-    @property
-    def algorithm(self) -> bytes:
-        return b"rsa-sha256" if isinstance(self.key, rsa.RSAPrivateKey) else b"ed25519-sha256"
-
-
-def parse_dkim_keys(setting: str) -> dict[str, DkimKey]:
-    """Keys by lower-cased domain from ``domain:selector:/path.pem[,…]``."""
-    keys: dict[str, DkimKey] = {}
-    for entry in filter(None, (e.strip() for e in setting.split(","))):
-        domain, selector, path = (p.strip() for p in [*entry.split(":", 2), "", ""][:3])
-        if not (domain and selector and path):
-            raise DkimConfigError(f"DKIM key entry {entry!r} is not domain:selector:/path.pem")
-        try:
-            key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-        except (OSError, ValueError, TypeError) as exc:
-            raise DkimConfigError(f"DKIM key for {domain} ({path}): {exc}") from exc
-        if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
-            raise DkimConfigError(f"DKIM key for {domain} is neither RSA nor Ed25519")
-        keys[domain.lower()] = DkimKey(domain.lower(), selector, key)
-    return keys
 
 
 class DkimSigner:
@@ -147,8 +117,8 @@ def _relaxed_body(body: bytes) -> bytes:
 class DkimKeys:
     """The configured keys of a worker; ``signer_for(from_address)`` picks one per job."""
 
-    def __init__(self, setting: str) -> None:
-        self._signers = {d: DkimSigner(k) for d, k in parse_dkim_keys(setting).items()}
+    def __init__(self, keys: Mapping[str, DkimKey]) -> None:
+        self._signers = {d: DkimSigner(k) for d, k in keys.items()}
 
     def signer_for(self, from_address: str) -> DkimSigner | None:
         """The signer for the From address's domain, or None when it has no key."""

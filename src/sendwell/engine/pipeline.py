@@ -14,7 +14,7 @@ import socket
 from sqlalchemy import Engine
 
 from sendwell.config import Settings
-from sendwell.domain.retry import DomainGate, RetryPolicy, parse_domain_limits
+from sendwell.domain.retry import DomainGate, RetryPolicy
 from sendwell.engine import audience_step
 from sendwell.engine.delivery import deliver_chunk
 from sendwell.engine.prepared_job import PreparedJobs
@@ -39,7 +39,7 @@ class SendPipeline:
             settings.retry_max_interval_seconds,
             settings.retry_max_age_seconds,
         )
-        self.gate = DomainGate(parse_domain_limits(settings.domain_limits))
+        self.gate = DomainGate(settings.limits_by_domain)
 
     async def step(self) -> bool:
         """Do one unit of work; False when there was none."""

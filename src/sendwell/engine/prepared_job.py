@@ -67,7 +67,7 @@ class PreparedJobs:
         self.settings = settings
         self.size = size
         self._jobs: OrderedDict[int, PreparedJob] = OrderedDict()
-        self.dkim = DkimKeys(settings.dkim_keys)  # keys parsed once per worker
+        self.dkim = DkimKeys(settings.dkim_keys_by_domain)
 
     def get(self, job_id: int) -> PreparedJob:
         prepared = self._jobs.get(job_id)
