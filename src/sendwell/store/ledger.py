@@ -292,9 +292,10 @@ def record_delivery(
     record_refusals(conn, mid, result.refusals, hold_after)
     if result.held_until is not None:
         hold_chunk(conn, claim, result.held_until)
+    finished = finish_if_done(conn, claim.job_id)
     if throttle is not None:
         pace(conn, claim.job_id, throttle, len(result.outcomes))
-    return tally, finish_if_done(conn, claim.job_id)
+    return tally, finished
 
 
 def hold_chunk(conn: Connection, claim: Claim, until: Any) -> None:
