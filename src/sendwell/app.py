@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
+from sendwell.api import access_log
 from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
 from sendwell.api.rest.errors import (
     DOCS,
@@ -55,6 +56,7 @@ class CaseInsensitivePaths:
 def create_app(settings: Settings | None = None, start_workers: bool = True) -> FastAPI:
     """Build the application; the database is migrated and workers start with it."""
     settings = settings or Settings.from_env()
+    access_log.install()  # before uvicorn logs a request: tokens in query strings stay out
     engine = make_engine(settings.database_url)
     upgrade(engine)
     workers = WorkerPool(engine, settings) if start_workers else None
