@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from sendwell.api.rest import send_models as m
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import require_scope, scoped
 from sendwell.api.rest.errors import RestError
 from sendwell.domain.errors import (
     REST_INVALID_TYPE,
@@ -26,6 +26,7 @@ from sendwell.domain.errors import (
     SendwellError,
     WrongState,
 )
+from sendwell.domain.permissions import SEND_API, Access
 from sendwell.services import send_definitions, send_instances
 from sendwell.services.accounts import Principal
 
@@ -34,9 +35,10 @@ router = APIRouter(prefix=PREFIX, tags=["Send API"])
 Model = TypeVar("Model", bound=BaseModel)
 SCHEMAS: dict[str, type[BaseModel]] = {}
 
-READ = ("marketing_cloud_connect_read", "email_read")
-WRITE = ("marketing_cloud_connect_write", "email_write")
-SEND = ("marketing_cloud_connect_send", "email_send")
+# The scopes that guard the Send API's routes (either family: domain.permissions.SEND_API).
+READ = scoped(SEND_API, Access.READ)
+WRITE = scoped(SEND_API, Access.WRITE)
+SEND = scoped(SEND_API, Access.SEND)
 
 
 class SendApiError(Exception):
@@ -102,15 +104,6 @@ def install_openapi(app: Any) -> None:
         return schema
 
     app.openapi = openapi
-
-
-def scoped(scopes: tuple[str, ...]) -> Callable[..., Principal]:
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
-        if principal.scope and not principal.scope.intersection(scopes):
-            raise RestError(403, "Insufficient privileges", 20002)
-        return principal
-
-    return check
 
 
 def _route_check(integration_type: str, channel: str, verb: str) -> None:
@@ -182,7 +175,7 @@ def get_instances(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send instances"
     _route_check(integration_type, channel, verb)
@@ -200,7 +193,7 @@ def get_instance(
     channel: str,
     instance_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send instance"
     _route_check(integration_type, channel, verb)
@@ -217,7 +210,7 @@ def cancel_instance(
     channel: str,
     instance_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(SEND)),
+    principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
     verb = "canceling integrated send instance"
     _route_check(integration_type, channel, verb)
@@ -241,7 +234,7 @@ async def create_definition(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> JSONResponse:
     verb = "creating integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -249,7 +242,7 @@ async def create_definition(
     if body.EmailDefinition is None:
         raise SendApiError(verb, "EmailDefinition is required", 10002)
     if body.Schedule is not None:
-        principal = scoped(SEND)(principal)
+        principal = require_scope(principal, SEND_API, Access.SEND)
     settings = request.app.state.settings
     with _engine(request).begin() as conn:
         # One transaction: if scheduling fails, the definition is not created either.
@@ -287,7 +280,7 @@ async def search_definitions(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "searching integrated send definitions"
     _route_check(integration_type, channel, verb)
@@ -311,7 +304,7 @@ def get_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -331,7 +324,7 @@ async def update_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
     verb = "updating integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -355,7 +348,7 @@ def delete_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
     verb = "deleting integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -375,7 +368,7 @@ async def schedule_send(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(SEND)),
+    principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
     verb = "scheduling integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -403,7 +396,7 @@ def get_instances_by_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)
