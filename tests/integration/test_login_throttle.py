@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import statistics
 import threading
 import time
 from datetime import timedelta
@@ -101,33 +100,46 @@ def test_token_endpoints_throttle_the_client_id_with_429(world) -> None:
     assert token(world.client, world.client_id, world.client_secret).status_code == 200
 
 
-def _timed(fn, times: int = 3) -> float:  # type: ignore[no-untyped-def]
-    durations = []
-    for _ in range(times):
-        started = time.perf_counter()
-        fn()
-        durations.append(time.perf_counter() - started)
-    return statistics.median(durations)
+def _fastest(attempts: dict[str, object], rounds: int, world) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The fastest of ``rounds`` runs of each attempt, interleaved so that they share whatever
+    else the machine is doing (the fastest run is the one least disturbed by it)."""
+    best = dict.fromkeys(attempts, float("inf"))
+    for _ in range(rounds):
+        forget_lockouts(world)  # no attempt is refused unchecked
+        for name, attempt in attempts.items():
+            started = time.perf_counter()
+            attempt()  # type: ignore[operator]
+            best[name] = min(best[name], time.perf_counter() - started)
+    return best
 
 
 def test_a_missing_user_takes_as_long_as_a_wrong_password(sqlite_world) -> None:
     world = sqlite_world
     client = world.client
     login(client, ("warm-up", "x"))  # the dummy hash is made once, on first use
-    forget_lockouts(world)
-    existing = _timed(lambda: login(client, (world.user[0], "wrong")))
-    forget_lockouts(world)
-    missing = _timed(lambda: login(client, ("no-such-user", "wrong")))
-    # Before, a missing user skipped scrypt: ~1 ms against ~50 ms. Now both run it.
-    assert missing > 0.6 * existing, (missing, existing)
-    assert existing > 0.6 * missing, (missing, existing)
+    best = _fastest(
+        {
+            "existing": lambda: login(client, (world.user[0], "wrong")),
+            "missing": lambda: login(client, ("no-such-user", "wrong")),
+        },
+        5,
+        world,
+    )
+    # Before, a missing user skipped scrypt: ~1 ms against ~40 ms. Now both run it.
+    assert 0.6 < best["missing"] / best["existing"] < 1.7, best
 
 
 def test_a_missing_client_takes_as_long_as_a_wrong_secret(sqlite_world) -> None:
     world = sqlite_world
-    existing = _timed(lambda: token(world.client, world.client_id, "wrong"), 4)
-    missing = _timed(lambda: token(world.client, "no-such-client", "wrong"), 4)
-    assert missing < 3 * existing and existing < 3 * missing, (missing, existing)
+    best = _fastest(
+        {
+            "existing": lambda: token(world.client, world.client_id, "wrong"),
+            "missing": lambda: token(world.client, "no-such-client", "wrong"),
+        },
+        5,
+        world,
+    )
+    assert 0.33 < best["missing"] / best["existing"] < 3, best
 
 
 @pytest.fixture
@@ -174,13 +186,11 @@ def test_password_checks_do_not_block_the_event_loop(live_server) -> None:
         thread = threading.Thread(target=slow_login)
         thread.start()
         time.sleep(0.15)  # the login is in its scrypt check now
-        started = time.perf_counter()
         assert pixel.get("/t/o/not-a-token.gif").headers["content-type"] == "image/gif"
         finished["pixel"] = time.perf_counter()
         thread.join(30)
     # Inline, the pixel would have waited for the whole check (~0.45 s) to end first.
     assert finished["pixel"] < finished["login"]
-    assert finished["pixel"] - started < 0.25
 
 
 def test_at_most_the_pool_and_its_queue_check_passwords_at_once() -> None:
