@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
+from sendwell.api import access_log
 from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
 from sendwell.api.rest.errors import (
     DOCS,
@@ -27,6 +28,7 @@ from sendwell.config import Settings
 from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
+from sendwell.services.logins import LoginGuard, Logins
 from sendwell.store.db import make_engine, upgrade
 from sendwell.web import tracking as tracking_links
 
@@ -55,13 +57,14 @@ class CaseInsensitivePaths:
 def create_app(settings: Settings | None = None, start_workers: bool = True) -> FastAPI:
     """Build the application; the database is migrated and workers start with it."""
     settings = settings or Settings.from_env()
+    access_log.install()  # before uvicorn logs a request: tokens in query strings stay out
     engine = make_engine(settings.database_url)
     upgrade(engine)
     workers = WorkerPool(engine, settings) if start_workers else None
     bounces = BounceListener(engine, settings) if settings.bounce_listen else None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         if workers:
             workers.start()
         if bounces:
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
             bounces.stop()
         if workers:
             workers.stop()
+        running.state.logins.passwords.close()
 
     app = FastAPI(
         title="Sendwell",
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.state.settings = settings
     app.state.engine = engine
     app.state.accounts = Accounts(engine, settings.token_ttl_seconds)
+    app.state.logins = Logins(app.state.accounts, LoginGuard(engine))
     app.state.workers = workers
     app.state.wake_workers = workers.wake if workers else (lambda: None)
     app.state.started_http_date = formatdate(usegmt=True)

@@ -51,10 +51,34 @@ class ScopeError(AuthError):
     """A token or token request asks for a scope the package does not have."""
 
 
+class LoginFailed(AuthError):
+    """Wrong credentials: an unknown user or client, or a wrong password or secret."""
+
+
+class LoginThrottled(AuthError):
+    """Too many failed logins for this user, client or address: refused without checking."""
+
+    def __init__(self, retry_after: int, reason: str = "too many failed attempts") -> None:
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(f"Login failed: {reason}, retry after {retry_after} {unit}.")
+        self.retry_after = retry_after
+
+
 class Forbidden(SendwellError):
     """Authenticated, but not allowed to act on the requested business unit."""
 
     code = 4
+
+
+class InsufficientPrivileges(SendwellError):
+    """The access token lacks the scope an operation needs (REST 403 / 20002).
+
+    Over SOAP it is a per-object error, and Retrieve's ``Error: API Permission Failed …``;
+    the code is the fault code table's AuthorizationFailure (11). Marketing Cloud's own
+    per-object code for a missing scope is not published: inferred.
+    """
+
+    code = 11
 
 
 class WrongState(SendwellError):

@@ -6,14 +6,10 @@ which child business units it may switch to with a ``ClientID``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import (
@@ -21,18 +17,26 @@ from sendwell.domain.errors import (
     Duplicate,
     Forbidden,
     Invalid,
+    LoginFailed,
     NotFound,
     ScopeError,
     TokenExpired,
 )
-from sendwell.domain.secrets import hash_password, hash_token, new_token, verify_password
+from sendwell.domain.permissions import KNOWN_SCOPES, UNRESTRICTED, Access, Area, Rights
+from sendwell.domain.secrets import (
+    DUMMY_CLIENT_SECRET_HASH,
+    hash_client_secret,
+    hash_password,
+    hash_token,
+    is_unsalted_secret_hash,
+    new_token,
+    verify_client_secret,
+)
 from sendwell.store.tables import accounts, api_users, grants, packages, tokens
 
-DEFAULT_SCOPE = (
-    "email_read email_write email_send list_and_subscribers_read list_and_subscribers_write "
-    "data_extensions_read data_extensions_write marketing_cloud_connect_read "
-    "marketing_cloud_connect_write marketing_cloud_connect_send"
-)
+# A new package may do everything Sendwell serves (migration 0004 gave the packages made with
+# the older default, which lacked tracking_events_* and accounts_*, the same).
+DEFAULT_SCOPE = " ".join(KNOWN_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Principal:
     id: int
     mid: int
     allowed_mids: frozenset[int]
-    scope: frozenset[str]
+    rights: Rights
 
     def acting_mid(self, client_mid: int | None) -> int:
         """The account a request acts on: its own, or a granted child unit (``ClientID``)."""
@@ -52,6 +56,19 @@ class Principal:
         if client_mid in self.allowed_mids:
             return client_mid
         raise Forbidden(f"You don't have access to an account with ID of [{client_mid}].", 4)
+
+    def require(self, area: Area, access: Access, action: str) -> None:
+        """Raise ``InsufficientPrivileges`` unless the caller's scopes allow ``access``."""
+        self.rights.require(area, access, action)
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    """What checking an API user's password needs: who it is and the stored hash."""
+
+    id: int
+    mid: int
+    password_hash: str
 
 
 @dataclass(frozen=True)
@@ -70,10 +87,6 @@ class Accounts:
     def __init__(self, engine: Engine, token_ttl: int = 1200) -> None:
         self.engine = engine
         self.token_ttl = token_ttl
-        # Verified (username, password) pairs, so UsernameToken calls skip scrypt for a while.
-        self._verified: dict[tuple[str, bytes], tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-        self._cache_key = new_token().encode()
 
     # --- management (CLI, demo) -------------------------------------------------------------
     def create_account(self, mid: int, name: str, parent_mid: int | None = None) -> int:
@@ -125,9 +138,13 @@ class Accounts:
         units: list[int] = (),  # type: ignore[assignment]
         scope: str = DEFAULT_SCOPE,
     ) -> tuple[str, str]:
-        """Create an installed package; returns (client_id, client_secret) — shown once."""
+        """Create an installed package; returns (client_id, client_secret) — shown once.
+
+        The secret is generated (256 bits) unless one is given: only tests and the demo's
+        ``SENDWELL_DEMO_CLIENT_SECRET`` give one; ``sendwell package create`` never does.
+        """
         client_id = client_id or new_token(18).lower().replace("-", "").replace("_", "")[:24]
-        client_secret = client_secret or new_token(18)
+        client_secret = client_secret or new_token(32)
         with self.engine.begin() as conn:
             if conn.execute(select(packages.c.id).where(packages.c.client_id == client_id)).first():
                 raise Duplicate(f"Package with client id {client_id!r} already exists.")
@@ -136,7 +153,7 @@ class Accounts:
                     mid=mid,
                     name=name,
                     client_id=client_id,
-                    secret_hash=hash_token(client_secret),
+                    secret_hash=hash_client_secret(client_secret),
                     scope=scope,
                     legacy_allowed=True,
                     created_at=utcnow(),
@@ -163,25 +180,21 @@ class Accounts:
         return frozenset(r[0] for r in rows)
 
     # --- authentication -----------------------------------------------------------------------
-    def authenticate_user(self, username: str, password: str) -> Principal:
-        """Check a WS-Security UsernameToken. Raises AuthError('Login failed')."""
-        key = (username, hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest())
-        with self._lock:
-            hit = self._verified.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+    def find_user(self, username: str) -> UserCredentials | None:
+        """The API user called ``username`` with its password hash, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(api_users).where(api_users.c.username == username)).first()
-            if row is None or not verify_password(password, row.password_hash):
-                raise AuthError("Login failed", 12)
-            principal = Principal(
-                "user", row.id, row.mid, self._allowed(conn, "user", row.id), frozenset()
-            )
-        with self._lock:
-            if len(self._verified) > 10_000:
-                self._verified.clear()
-            self._verified[key] = (time.monotonic() + 300, principal)
-        return principal
+            row = conn.execute(
+                select(api_users.c.id, api_users.c.mid, api_users.c.password_hash).where(
+                    api_users.c.username == username
+                )
+            ).first()
+        return UserCredentials(row.id, row.mid, row.password_hash) if row else None
+
+    def user_principal(self, user: UserCredentials) -> Principal:
+        """The principal of an API user whose password was checked: no scope restricts it."""
+        with self.engine.connect() as conn:
+            allowed = self._allowed(conn, "user", user.id)
+        return Principal("user", user.id, user.mid, allowed, UNRESTRICTED)
 
     def issue_token(
         self,
@@ -191,11 +204,18 @@ class Accounts:
         scope: str | None = None,
         legacy: bool = False,
     ) -> IssuedToken:
-        """Client-credentials grant: a new access token (and, for v1, a legacy token)."""
+        """Client-credentials grant: a new access token (and, for v1, a legacy token).
+
+        Raises ``LoginFailed`` for an unknown client or a wrong secret, after the same work in
+        both cases (a missing client is checked against a dummy hash).
+        """
         with self.engine.begin() as conn:
             pkg = conn.execute(select(packages).where(packages.c.client_id == client_id)).first()
-            if pkg is None or not hmac.compare_digest(pkg.secret_hash, hash_token(client_secret)):
-                raise AuthError("invalid_client")
+            stored = pkg.secret_hash if pkg is not None else DUMMY_CLIENT_SECRET_HASH
+            if not verify_client_secret(client_secret, stored) or pkg is None:
+                raise LoginFailed("invalid_client")
+            if is_unsalted_secret_hash(stored):
+                _upgrade_secret_hash(conn, pkg.id, client_secret)
             mid = pkg.mid
             if account_id is not None and account_id != pkg.mid:
                 if account_id not in self._allowed(conn, "package", pkg.id):
@@ -250,6 +270,14 @@ class Accounts:
             ).scalar()
         # A token issued for a child unit acts there, and may switch back to the package's home.
         allowed = (allowed | {pkg_mid}) - {row.mid}
-        return Principal(
-            "package", row.package_id, row.mid, frozenset(allowed), frozenset(row.scope.split())
-        )
+        rights = Rights(frozenset(row.scope.split()))
+        return Principal("package", row.package_id, row.mid, frozenset(allowed), rights)
+
+
+def _upgrade_secret_hash(conn: Connection, package_id: int, client_secret: str) -> None:
+    """Store a secret that matched an unsalted hash (packages made before salting) salted."""
+    conn.execute(
+        update(packages)
+        .where(packages.c.id == package_id)
+        .values(secret_hash=hash_client_secret(client_secret))
+    )

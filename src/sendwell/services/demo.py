@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, update
 
 from sendwell.config import Settings
-from sendwell.domain.secrets import hash_password, hash_token
+from sendwell.domain.secrets import hash_client_secret, hash_password
 from sendwell.services import send_definitions
 from sendwell.services.accounts import Accounts
 from sendwell.services.audience_data import insert_rows, validate_row
@@ -81,7 +81,7 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
         conn.execute(
             update(packages)
             .where(packages.c.mid == DEMO_MID)
-            .values(client_id=creds.client_id, secret_hash=hash_token(creds.client_secret))
+            .values(client_id=creds.client_id, secret_hash=hash_client_secret(creds.client_secret))
         )
     return creds
 

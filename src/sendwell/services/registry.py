@@ -7,6 +7,14 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from sendwell.domain.filters import Filter
+from sendwell.domain.permissions import (
+    ACCOUNTS,
+    DATA_EXTENSIONS,
+    EMAIL,
+    LIST_AND_SUBSCRIBERS,
+    TRACKING_EVENTS,
+    Area,
+)
 from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
 from sendwell.services.bounce_events import BOUNCE_EVENT
@@ -69,3 +77,32 @@ KINDS: dict[str, Kind] = {
         BusinessUnitKind(),
     )
 }
+
+# The scope area that guards each object type: Retrieve and Describe need its read scope,
+# Create/Update/Delete its write scope, Perform its send scope. Marketing Cloud names the areas
+# (data-access-permissions: "Email", "List and Subscribers", "Data Extensions", "Tracking
+# Events", "Accounts") but publishes no per-object table for SOAP; where an object's area is not
+# evident, the user permission it sits under in Marketing Cloud decided (inferred): sender,
+# delivery profiles and send classifications are Email admin, data filters sit under
+# Subscribers, a Send is the email send job (its status poll needs no tracking scope).
+OBJECT_AREAS: dict[str, Area] = {
+    "Email": EMAIL,
+    "SenderProfile": EMAIL,
+    "DeliveryProfile": EMAIL,
+    "SendClassification": EMAIL,
+    "EmailSendDefinition": EMAIL,
+    "Send": EMAIL,
+    "List": LIST_AND_SUBSCRIBERS,
+    "Subscriber": LIST_AND_SUBSCRIBERS,
+    "FilterDefinition": LIST_AND_SUBSCRIBERS,
+    "DataExtension": DATA_EXTENSIONS,
+    "DataExtensionObject": DATA_EXTENSIONS,
+    "SentEvent": TRACKING_EVENTS,
+    "BounceEvent": TRACKING_EVENTS,
+    "OpenEvent": TRACKING_EVENTS,
+    "ClickEvent": TRACKING_EVENTS,
+    "UnsubEvent": TRACKING_EVENTS,
+    "BusinessUnit": ACCOUNTS,
+}
+if OBJECT_AREAS.keys() != KINDS.keys():  # a new kind must say which scopes guard it
+    raise RuntimeError(f"OBJECT_AREAS and KINDS differ: {OBJECT_AREAS.keys() ^ KINDS.keys()}")

@@ -86,6 +86,16 @@ tokens = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
+# Failed-login throttle state, per user, client id and address (domain.login_throttle). The key
+# is a SHA-256 of kind and value: a password typed into the username field is not kept.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime, nullable=False, index=True),
+)
+
 objects = Table(
     "objects",
     metadata,

@@ -4,15 +4,25 @@ the Bearer-token dependency every REST route uses."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from sendwell.api.rest.errors import OAuthError, RestError
-from sendwell.domain.errors import AuthError, Forbidden, ScopeError, TokenExpired
+from sendwell.api.rest.errors import DOCS, OAuthError, RestError
+from sendwell.domain.errors import (
+    AuthError,
+    Forbidden,
+    InsufficientPrivileges,
+    LoginThrottled,
+    ScopeError,
+    TokenExpired,
+)
+from sendwell.domain.permissions import Access, Area
 from sendwell.services.accounts import Principal
+from sendwell.services.registry import OBJECT_AREAS
 
 router = APIRouter(tags=["auth"])
 
@@ -24,6 +34,33 @@ GRANT_TYPES = (
     'Use "authorization_code" or "refresh_token" or "client_credentials" or '
     '"urn:ietf:params:oauth:grant-type:jwt-bearer" as the grant_type.'
 )
+
+
+def client_address(request: Request) -> str | None:
+    """The address a request came from (uvicorn applies X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+def _throttled(exc: LoginThrottled, oauth: bool) -> JSONResponse:
+    """429 with Retry-After. Marketing Cloud documents 429 bodies for its REST rate limits
+    (``{message, errorcode: 50200, …}``, "Your requests are temporarily blocked.") but none for
+    failed logins: /v2/token gets the OAuth fields its clients read, and both get MC's (inferred).
+    """
+    body: dict[str, Any] = {
+        "message": exc.message,
+        "errorcode": 50200,
+        "retryAfter": exc.retry_after,
+        "documentation": DOCS,
+    }
+    if oauth:
+        body = {
+            "error": "too_many_attempts",
+            "error_description": exc.message,
+            "error_uri": "https://developer.salesforce.com/docs",
+            **body,
+        }
+    headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=429, headers=headers)
 
 
 def base_url(request: Request) -> str:
@@ -62,9 +99,15 @@ async def token_v2(request: Request) -> JSONResponse:
         raise OAuthError(400, "invalid_request", "account_id must be a number.") from None
     scope = body.get("scope")
     try:
-        issued = request.app.state.accounts.issue_token(
-            client_id, secret, account_id, scope if isinstance(scope, str) else None
+        issued = request.app.state.logins.issue_token(
+            client_id,
+            secret,
+            client_address(request),
+            account_id=account_id,
+            scope=scope if isinstance(scope, str) else None,
         )
+    except LoginThrottled as exc:
+        return _throttled(exc, oauth=True)
     except ScopeError as exc:
         raise OAuthError(400, "invalid_scope", exc.message) from None
     except Forbidden as exc:
@@ -95,7 +138,11 @@ async def token_v1(request: Request) -> JSONResponse:
     if not isinstance(client_id, str) or not isinstance(secret, str):
         raise RestError(401, "Unauthorized", 1)
     try:
-        issued = request.app.state.accounts.issue_token(client_id, secret, legacy=True)
+        issued = request.app.state.logins.issue_token(
+            client_id, secret, client_address(request), legacy=True
+        )
+    except LoginThrottled as exc:
+        return _throttled(exc, oauth=False)
     except AuthError:
         raise RestError(401, "Unauthorized", 1) from None
     return JSONResponse(
@@ -122,6 +169,33 @@ def current_principal(request: Request) -> Principal:
         raise RestError(401, "Not Authorized: the token has expired", 0, challenge) from None
     except AuthError:
         raise RestError(401, "Not Authorized", 0, challenge) from None
+
+
+def require_scope(principal: Principal, area: Area, access: Access) -> Principal:
+    """``principal``, if its token's scopes allow ``access`` to ``area``; else 403.
+
+    The same rule SOAP applies per object (``services.registry.OBJECT_AREAS``), refused with
+    403 ``Insufficient privileges`` / 20002 (send-api-rest.md 6.6).
+    """
+    try:
+        principal.require(area, access, f"{access.value} access to {area.name}")
+    except InsufficientPrivileges:
+        raise RestError(403, "Insufficient privileges", 20002) from None
+    return principal
+
+
+def scoped(area: Area, access: Access) -> Callable[..., Principal]:
+    """A route dependency: the caller, checked by ``require_scope``."""
+
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        return require_scope(principal, area, access)
+
+    return check
+
+
+def object_scoped(type_name: str, access: Access) -> Callable[..., Principal]:
+    """``scoped`` by the area that guards a partner API object type over SOAP as well."""
+    return scoped(OBJECT_AREAS[type_name], access)
 
 
 ENDPOINT_TYPES = ("soap", "rest", "ftp")

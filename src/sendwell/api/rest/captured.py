@@ -8,13 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
 from sendwell.domain.errors import NotFound
+from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.captured import clear_captured, get_captured, list_captured, parsed
 
 router = APIRouter(prefix="/capture/v1", tags=["captured mail"])
+# Captured messages are the account's sent email: reading them needs email_read.
+READ = object_scoped("Email", Access.READ)
+WRITE = object_scoped("Email", Access.WRITE)
 
 
 @router.get("/messages", summary="List captured messages, newest first")
@@ -24,7 +28,7 @@ def messages(
     to: str | None = None,
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500, alias="pageSize"),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     total, items = list_captured(
         request.app.state.engine, principal.mid, job_id, to, (page - 1) * page_size, page_size
@@ -39,7 +43,7 @@ def messages(
 
 @router.get("/messages/{message_id}", summary="One captured message, parsed")
 def message(
-    message_id: int, request: Request, principal: Principal = Depends(current_principal)
+    message_id: int, request: Request, principal: Principal = Depends(READ)
 ) -> dict[str, Any]:
     try:
         summary, data = get_captured(request.app.state.engine, principal.mid, message_id)
@@ -49,9 +53,7 @@ def message(
 
 
 @router.get("/messages/{message_id}/raw", summary="One captured message as sent (RFC 5322)")
-def raw(
-    message_id: int, request: Request, principal: Principal = Depends(current_principal)
-) -> Response:
+def raw(message_id: int, request: Request, principal: Principal = Depends(READ)) -> Response:
     try:
         _, data = get_captured(request.app.state.engine, principal.mid, message_id)
     except NotFound as exc:
@@ -60,5 +62,5 @@ def raw(
 
 
 @router.delete("/messages", summary="Delete every captured message of the account")
-def clear(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, int]:
+def clear(request: Request, principal: Principal = Depends(WRITE)) -> dict[str, int]:
     return {"deleted": clear_captured(request.app.state.engine, principal.mid)}

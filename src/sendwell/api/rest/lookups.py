@@ -13,12 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
+from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.catalog import rows_of
 
 router = APIRouter(tags=["look-ups"])
+READ_EMAILS = object_scoped("Email", Access.READ)
+READ_CLASSIFICATIONS = object_scoped("SendClassification", Access.READ)
 
 
 def _emails(request: Request, mid: int) -> list[dict[str, Any]]:
@@ -104,14 +107,14 @@ def list_assets(
     request: Request,
     page: int = Query(1, alias="$page", ge=1),
     page_size: int = Query(50, alias="$pageSize", ge=1, le=500),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(READ_EMAILS),
 ) -> dict[str, Any]:
     return _page(_emails(request, principal.mid), page, page_size)
 
 
 @router.post("/asset/v1/content/assets/query", summary="Query emails (Content Builder form)")
 async def query_assets(
-    request: Request, principal: Principal = Depends(current_principal)
+    request: Request, principal: Principal = Depends(READ_EMAILS)
 ) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
@@ -135,7 +138,7 @@ def send_classifications(
     request: Request,
     page: int = Query(1, ge=1),
     page_size: int = Query(50, alias="pageSize", ge=1, le=500),
-    principal: Principal = Depends(current_principal),
+    principal: Principal = Depends(READ_CLASSIFICATIONS),
 ) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
         rows = rows_of(conn, principal.mid, "SendClassification")

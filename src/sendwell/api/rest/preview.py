@@ -16,20 +16,20 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import DOCS, RestError
 from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
 from sendwell.domain.errors import REST_INVALID_TYPE, REST_INVALID_VALUE, NotFound
+from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.preview import preview_email
 
 router = APIRouter(tags=["preview"])
+READ = object_scoped("Email", Access.READ)
 
 
 @router.post("/sendwell/v1/preview", summary="Render an email for one subscriber (Sendwell)")
-async def preview(
-    request: Request, principal: Principal = Depends(current_principal)
-) -> JSONResponse:
+async def preview(request: Request, principal: Principal = Depends(READ)) -> JSONResponse:
     body = await _body(request)
     email_id = body.get("emailId")
     if isinstance(email_id, str) and email_id.strip().isdigit():

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from sendwell.api.rest import send_models as m
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import require_scope, scoped
 from sendwell.api.rest.errors import RestError
 from sendwell.config import resolve_secret_key
 from sendwell.domain.errors import (
@@ -27,6 +27,7 @@ from sendwell.domain.errors import (
     SendwellError,
     WrongState,
 )
+from sendwell.domain.permissions import SEND_API, Access
 from sendwell.services import send_definitions, send_instances
 from sendwell.services.accounts import Principal
 
@@ -35,9 +36,10 @@ router = APIRouter(prefix=PREFIX, tags=["Send API"])
 Model = TypeVar("Model", bound=BaseModel)
 SCHEMAS: dict[str, type[BaseModel]] = {}
 
-READ = ("marketing_cloud_connect_read", "email_read")
-WRITE = ("marketing_cloud_connect_write", "email_write")
-SEND = ("marketing_cloud_connect_send", "email_send")
+# The scopes that guard the Send API's routes (either family: domain.permissions.SEND_API).
+READ = scoped(SEND_API, Access.READ)
+WRITE = scoped(SEND_API, Access.WRITE)
+SEND = scoped(SEND_API, Access.SEND)
 
 
 class SendApiError(Exception):
@@ -103,15 +105,6 @@ def install_openapi(app: Any) -> None:
         return schema
 
     app.openapi = openapi
-
-
-def scoped(scopes: tuple[str, ...]) -> Callable[..., Principal]:
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
-        if principal.scope and not principal.scope.intersection(scopes):
-            raise RestError(403, "Insufficient privileges", 20002)
-        return principal
-
-    return check
 
 
 def _route_check(integration_type: str, channel: str, verb: str) -> None:
@@ -183,7 +176,7 @@ def get_instances(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send instances"
     _route_check(integration_type, channel, verb)
@@ -201,7 +194,7 @@ def get_instance(
     channel: str,
     instance_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send instance"
     _route_check(integration_type, channel, verb)
@@ -218,7 +211,7 @@ def cancel_instance(
     channel: str,
     instance_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(SEND)),
+    principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
     verb = "canceling integrated send instance"
     _route_check(integration_type, channel, verb)
@@ -242,7 +235,7 @@ async def create_definition(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> JSONResponse:
     verb = "creating integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -250,7 +243,7 @@ async def create_definition(
     if body.EmailDefinition is None:
         raise SendApiError(verb, "EmailDefinition is required", 10002)
     if body.Schedule is not None:
-        principal = scoped(SEND)(principal)
+        principal = require_scope(principal, SEND_API, Access.SEND)
     settings = request.app.state.settings
     with _engine(request).begin() as conn:
         # One transaction: if scheduling fails, the definition is not created either.
@@ -288,7 +281,7 @@ async def search_definitions(
     integration_type: str,
     channel: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "searching integrated send definitions"
     _route_check(integration_type, channel, verb)
@@ -312,7 +305,7 @@ def get_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -332,7 +325,7 @@ async def update_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
     verb = "updating integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -360,7 +353,7 @@ def delete_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(WRITE)),
+    principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
     verb = "deleting integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -380,7 +373,7 @@ async def schedule_send(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(SEND)),
+    principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
     verb = "scheduling integrated send definition"
     _route_check(integration_type, channel, verb)
@@ -408,7 +401,7 @@ def get_instances_by_definition(
     channel: str,
     definition_id: str,
     request: Request,
-    principal: Principal = Depends(scoped(READ)),
+    principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)

@@ -6,14 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from sendwell.api.rest.auth import current_principal
+from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
 from sendwell.domain.errors import NotFound, SendwellError
+from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.send_control import control, job_row
 from sendwell.services.sends import send_to_api
 
 router = APIRouter(prefix="/sendwell/v1/sends", tags=["send jobs (Sendwell)"])
+READ = object_scoped("Send", Access.READ)
+# Pausing, resuming and cancelling a send are Perform actions on its definition over SOAP.
+SEND = object_scoped("EmailSendDefinition", Access.SEND)
 
 
 def _view(job: Any) -> dict[str, Any]:
@@ -36,9 +40,7 @@ def _view(job: Any) -> dict[str, Any]:
 
 
 @router.get("/{job_id}", summary="A send job's status and counts")
-def get_send(
-    job_id: str, request: Request, principal: Principal = Depends(current_principal)
-) -> dict[str, Any]:
+def get_send(job_id: str, request: Request, principal: Principal = Depends(READ)) -> dict[str, Any]:
     with request.app.state.engine.connect() as conn:
         try:
             return _view(job_row(conn, principal.mid, job_id))
@@ -48,7 +50,7 @@ def get_send(
 
 @router.post("/{job_id}/{action}", summary="Pause, resume or cancel a send job")
 def act(
-    job_id: str, action: str, request: Request, principal: Principal = Depends(current_principal)
+    job_id: str, action: str, request: Request, principal: Principal = Depends(SEND)
 ) -> dict[str, Any]:
     if action not in ("pause", "resume", "cancel"):
         raise RestError(404, "Service Not Found", 10000)

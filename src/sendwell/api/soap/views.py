@@ -21,7 +21,7 @@ from sendwell.api.soap.envelope import (
 )
 from sendwell.api.soap.types import OPERATIONS
 from sendwell.api.soap.wsdl import render_fault_xsd, render_wsdl
-from sendwell.domain.errors import AuthError, SendwellError, TokenExpired
+from sendwell.domain.errors import AuthError, LoginThrottled, SendwellError, TokenExpired
 from sendwell.services.accounts import Principal
 
 log = logging.getLogger("sendwell.soap")
@@ -82,7 +82,7 @@ async def service(request: Request) -> Response:
             raw, request.headers.get("soapaction"), request.headers.get("content-type")
         )
         version = soap.version
-        principal = authenticate(state, soap)
+        principal = await authenticate(state, soap, client_address(request))
         payload = dispatch(state, soap, principal)
         return _xml(response_envelope(version, soap.operation, payload, soap.message_id), version)
     except SoapFault as fault:
@@ -126,16 +126,25 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def authenticate(state: Any, soap: SoapRequest) -> Principal:
+def client_address(request: Request) -> str | None:
+    """The address a request came from (uvicorn applies X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+async def authenticate(state: Any, soap: SoapRequest, address: str | None) -> Principal:
     """The caller, from a token header or a WS-Security UsernameToken."""
     creds = soap.credentials
     try:
         if creds.token:
             return state.accounts.resolve_token(creds.token)
         if creds.username and creds.username != "*":
-            return state.accounts.authenticate_user(creds.username, creds.password or "")
+            return await state.logins.user(creds.username, creds.password or "", address)
     except TokenExpired:
         raise SoapFault("Client", "Token Expired") from None
+    except LoginThrottled as exc:
+        # Still a Security fault that starts "Login failed", as clients test for; the rest says
+        # why and when to retry (Marketing Cloud's wording for a locked-out user is unknown).
+        raise SoapFault("Security", exc.message) from None
     except AuthError:
         raise SoapFault("Security", "Login failed") from None
     raise SoapFault("Security", "Login failed")
