@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from lxml import etree
 
@@ -83,7 +84,9 @@ async def service(request: Request) -> Response:
         )
         version = soap.version
         principal = await authenticate(state, soap, client_address(request))
-        payload = dispatch(state, soap, principal)
+        # The operation's database work runs on the thread pool, as REST routes do, so one
+        # slow Retrieve does not hold up every other request on the event loop.
+        payload = await run_in_threadpool(dispatch, state, soap, principal)
         return _xml(response_envelope(version, soap.operation, payload, soap.message_id), version)
     except SoapFault as fault:
         return _fault(version, fault, actor)
