@@ -43,10 +43,16 @@ async def preview(
         raise RestError(400, "subscriberKey must be a string", REST_INVALID_TYPE)
     if not isinstance(attributes, dict):
         raise RestError(400, "attributes must be a JSON object", REST_INVALID_TYPE)
-    engine = request.app.state.engine
+    state = request.app.state
     try:
         parts = await run_in_threadpool(
-            preview_email, engine, principal.mid, email_id, key, attributes
+            preview_email,
+            state.engine,
+            principal.mid,
+            email_id,
+            key,
+            attributes,
+            state.settings.system_utc_offset_minutes,
         )
     except NotFound as exc:
         raise RestError(404, exc.message, exc.code) from None

@@ -155,13 +155,15 @@ def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Elem
         )
     if soap.operation == "Retrieve":
         _wrap_bare_retrieve(soap.body)
-    request = decode(soap.body, operation.request)
-    ctx = operations.Context(state.engine, principal, state.wake_workers)
+    # Marketing Cloud's system time, for every date in the request and the reply.
+    offset = state.settings.system_utc_offset_minutes
+    request = decode(soap.body, operation.request, system_offset_minutes=offset)
+    ctx = operations.Context(state.engine, principal, state.wake_workers, offset)
     try:
         response = handler(ctx, request)
     except SendwellError as exc:
         raise SoapFault("Client", exc.message, exc.code) from None
-    return encode(response, operation.response, operation.response)
+    return encode(response, operation.response, operation.response, system_offset_minutes=offset)
 
 
 def _wrap_bare_retrieve(body: etree._Element) -> None:
