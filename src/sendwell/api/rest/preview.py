@@ -30,6 +30,10 @@ router = APIRouter(tags=["preview"])
 async def preview(
     request: Request, principal: Principal = Depends(current_principal)
 ) -> JSONResponse:
+    """Renders an email of the account (`emailId`) for one subscriber (`subscriberKey`, and
+    `attributes` that override its own): subject, HTML and text, personalization and AMPscript
+    run, lookups into the account's data extensions, as Marketing Cloud's preview shows it.
+    Sendwell's own. Auth: Bearer token."""
     body = await _body(request)
     email_id = body.get("emailId")
     if isinstance(email_id, str) and email_id.strip().isdigit():
