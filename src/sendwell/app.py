@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
-from sendwell.api import access_log
+from sendwell.api import access_log, docs
 from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
 from sendwell.api.rest.errors import (
     DOCS,
@@ -79,8 +79,11 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app = FastAPI(
         title="Sendwell",
         version=__version__,
-        description="Self-hosted email send engine speaking Marketing Cloud's send APIs.",
+        description=docs.DESCRIPTION,
+        openapi_tags=docs.TAGS,
         lifespan=lifespan,
+        docs_url=None,  # docs.install_pages serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)
     app.include_router(tracking_links.router)
-    send_api.install_openapi(app)
+    docs.install_openapi(app)
+    docs.install_pages(app)
     app.add_middleware(CaseInsensitivePaths)
     return app
 

@@ -311,7 +311,8 @@ def render(
         if part not in PARTS:
             raise ValueError("--part must be html, text or subject")
         data = CsvDataExtensions.from_options(data_extension)
-        sys.stdout.write(render_file(file.read_text(encoding="utf-8"), part, given, data))
+        offset = _settings().system_utc_offset_minutes  # Now() is system time
+        sys.stdout.write(render_file(file.read_text(encoding="utf-8"), part, given, data, offset))
     except AmpscriptError as exc:
         sys.stderr.write(f"{file}: {exc}\n")
         raise typer.Exit(1) from None

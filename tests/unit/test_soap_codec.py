@@ -169,18 +169,44 @@ def test_encode_none_is_nil_only_where_nillable() -> None:
 
 
 def test_encode_formats_scalars() -> None:
-    aware = datetime(2022, 11, 14, 14, 27, 29, 963456, tzinfo=timezone(timedelta(hours=2)))
+    aware = datetime(2022, 11, 14, 14, 27, 29, 963000, tzinfo=timezone(timedelta(hours=2)))
     element = encode(
         {"ID": 5, "CreatedDate": aware, "IsSendLogging": False, "SendWindowOpen": time(8, 5)},
         "Definition",
         "EmailSendDefinition",
     )
     assert [child.text for child in element] == [
-        "2022-11-14T12:27:29.963",
+        "2022-11-14T06:27:29.963",  # 12:27:29.963 UTC in system time (UTC-6)
         "5",
         "false",
         "08:05:00",
     ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "offset", "written"),
+    [
+        # Marketing Cloud's own replies: no offset, the fraction without trailing zeros.
+        (datetime(2022, 11, 14, 18, 27, 29, 963000), -360, "2022-11-14T12:27:29.963"),
+        (datetime(2018, 6, 25, 11, 58), -360, "2018-06-25T05:58:00"),
+        (datetime(2026, 11, 30, 14, 15, 0, 120000), -360, "2026-11-30T08:15:00.12"),
+        # Microseconds are kept, so a date read back in a filter names the same instant.
+        (datetime(2026, 11, 30, 14, 15, 0, 123456), -360, "2026-11-30T08:15:00.123456"),
+        (datetime(2026, 1, 1, 3, 0), -360, "2025-12-31T21:00:00"),  # the day before
+        (datetime(2026, 7, 1, 12, 0), -360, "2026-07-01T06:00:00"),  # no daylight saving
+        (datetime(2026, 7, 1, 12, 0), -420, "2026-07-01T05:00:00"),  # stack 4: UTC-7
+        (datetime(2026, 7, 1, 12, 0), 0, "2026-07-01T12:00:00"),
+        ("2026-07-01T12:00:00", -360, "2026-07-01T06:00:00"),  # a date kept as JSON text
+    ],
+)
+def test_encode_writes_dates_in_system_time(stored: Any, offset: int, written: str) -> None:
+    element = encode(
+        {"__type__": "Send", "SendDate": stored},
+        "Results",
+        "APIObject",
+        system_offset_minutes=offset,
+    )
+    assert element[0].text == written
 
 
 def test_encode_ignores_metadata_keys() -> None:
@@ -320,16 +346,82 @@ def test_decode_empty_options_is_an_empty_value() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2022-11-14T12:27:29.963", datetime(2022, 11, 14, 12, 27, 29, 963000)),
-        ("2022-11-14T12:27:29Z", datetime(2022, 11, 14, 12, 27, 29)),
+        # "Incoming Date Normalization": these three name the same instant, 18:32:15 UTC.
+        ("2009-08-21T18:32:15Z", datetime(2009, 8, 21, 18, 32, 15)),
+        ("2009-08-21T12:32:15", datetime(2009, 8, 21, 18, 32, 15)),  # no zone: system time
+        ("2009-08-21T12:02:15-06:30", datetime(2009, 8, 21, 18, 32, 15)),
+        ("2022-11-14T12:27:29.963", datetime(2022, 11, 14, 18, 27, 29, 963000)),
         ("2022-11-14T14:27:29.1234567+02:00", datetime(2022, 11, 14, 12, 27, 29, 123456)),
         ("  2024-01-01T00:00:00-06:00 ", datetime(2024, 1, 1, 6, 0)),
+        ("2024-01-01T00:00:00+00:00", datetime(2024, 1, 1, 0, 0)),
+        ("2025-12-31T21:00:00", datetime(2026, 1, 1, 3, 0)),  # the next day in UTC
     ],
 )
 def test_decode_datetime_to_naive_utc(text: str, expected: datetime) -> None:
     value = decode(xml(f"<Email><CreatedDate>{text}</CreatedDate></Email>"), "Email")
     assert value["CreatedDate"] == expected
     assert value["CreatedDate"].tzinfo is None
+
+
+def test_decode_reads_a_naive_date_at_the_configured_offset() -> None:
+    element = xml("<Email><CreatedDate>2026-07-01T05:00:00</CreatedDate></Email>")
+    assert decode(element, "Email", system_offset_minutes=-420)["CreatedDate"] == datetime(
+        2026, 7, 1, 12, 0
+    )
+    assert decode(element, "Email", system_offset_minutes=0)["CreatedDate"] == datetime(
+        2026, 7, 1, 5, 0
+    )
+
+
+def test_decode_normalises_dates_in_nested_objects_and_filters() -> None:
+    """The API "searches for properties with a type of DateTime in any objects passed in ...
+    recursively": a filter's DateValue and a nested object's dates are system time too."""
+    element = xml(
+        "<RetrieveRequestMsg><RetrieveRequest><ObjectType>Send</ObjectType>"
+        "<Properties>ID</Properties>"
+        '<Filter xsi:type="ComplexFilterPart">'
+        '<LeftOperand xsi:type="SimpleFilterPart"><Property>SendDate</Property>'
+        "<SimpleOperator>between</SimpleOperator>"
+        "<DateValue>2026-11-30T08:00:00</DateValue><DateValue>2026-11-30T15:00:00Z</DateValue>"
+        "</LeftOperand><LogicalOperator>AND</LogicalOperator>"
+        '<RightOperand xsi:type="SimpleFilterPart"><Property>ID</Property>'
+        "<SimpleOperator>equals</SimpleOperator><Value>2026-11-30T08:00:00</Value>"
+        "</RightOperand></Filter></RetrieveRequest></RetrieveRequestMsg>"
+    )
+    request = decode(element, "RetrieveRequestMsg")["RetrieveRequest"]
+    left, right = request["Filter"]["LeftOperand"], request["Filter"]["RightOperand"]
+    assert left["DateValue"] == [datetime(2026, 11, 30, 14, 0), datetime(2026, 11, 30, 15, 0)]
+    assert right["Value"] == ["2026-11-30T08:00:00"]  # a string stays as written
+    nested = xml(
+        '<Objects xsi:type="EmailSendDefinition"><SendDefinitionList>'
+        "<CreatedDate>2026-11-30T08:00:00</CreatedDate></SendDefinitionList></Objects>"
+    )
+    (item,) = decode(nested, "APIObject")["SendDefinitionList"]
+    assert item["CreatedDate"] == datetime(2026, 11, 30, 14, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00"),  # .NET's DateTime.MinValue
+        ("0001-01-01T01:00:00+05:00", "0001-01-01T00:00:00"),
+        ("9999-12-31T23:59:59", "9999-12-31T23:59:59.999999"),
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_are_kept_at_the_edge(text: str, written: str) -> None:
+    element = xml(f'<Results xsi:type="Send"><SendDate>{text}</SendDate></Results>')
+    echoed = encode(decode(element, "APIObject"), "Results", "APIObject")
+    assert echoed[0].text == written
+
+
+def test_a_date_written_and_read_back_names_the_same_instant() -> None:
+    stored = datetime(2026, 11, 30, 14, 15, 0, 123456)
+    for offset in (-360, -420, 0, 330):
+        element = encode(
+            {"__type__": "Send", "SendDate": stored}, "R", "Send", system_offset_minutes=offset
+        )
+        again = decode(element, "Send", system_offset_minutes=offset)
+        assert again["SendDate"] == stored
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,9 @@ class PreparedJobs:
             spec=spec,
             message=message,
             profile_fields=profile_fields(spec, message),
-            environment=job_environment(self.engine, job_id, job.mid, spec)
+            environment=job_environment(
+                self.engine, job_id, job.mid, spec, settings.system_utc_offset_minutes
+            )
             if message.scripted
             else None,
             sign=self.dkim.signer_for(spec.from_address),

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, or_, select
 from sendwell.domain.ampscript import RenderEnvironment
 from sendwell.domain.ampscript.data_functions import same_cell
 from sendwell.domain.ampscript.values import decimal_text, number_or_none
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.jobs import JobSpec
 from sendwell.store.tables import accounts, de_rows, objects
 
@@ -126,8 +127,15 @@ _environments: weakref.WeakKeyDictionary[Engine, OrderedDict[int, RenderEnvironm
 _environments_lock = threading.Lock()
 
 
-def job_environment(engine: Engine, job_id: int, mid: int, spec: JobSpec) -> RenderEnvironment:
-    """The AMPscript environment of a send job, made once and kept for its next chunks."""
+def job_environment(
+    engine: Engine,
+    job_id: int,
+    mid: int,
+    spec: JobSpec,
+    utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+) -> RenderEnvironment:
+    """The AMPscript environment of a send job, made once and kept for its next chunks;
+    ``Now()`` is system time, UTC plus ``utc_offset_minutes``."""
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
         found = jobs.get(job_id)
@@ -142,7 +150,11 @@ def job_environment(engine: Engine, job_id: int, mid: int, spec: JobSpec) -> Ren
         reply_name=spec.from_name,
         reply_address=spec.reply_to or spec.from_address,
     )
-    made = RenderEnvironment(data=DataExtensionLookups(engine, mid), system=system)
+    made = RenderEnvironment(
+        data=DataExtensionLookups(engine, mid),
+        system=system,
+        utc_offset_minutes=utc_offset_minutes,
+    )
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
         jobs[job_id] = made

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 
 from sendwell.domain.ampscript import AmpscriptError, RenderEnvironment
 from sendwell.domain.ampscript.data_functions import rows_matching
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.content import render_parts
 from sendwell.domain.errors import REST_NOT_FOUND, NotFound
 from sendwell.services.catalog import find_ref
@@ -33,8 +34,10 @@ def preview_email(
     email_id: int,
     subscriber_key: str | None,
     attributes: Mapping[str, Any],
+    utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
 ) -> dict[str, str | None]:
-    """``{"subject", "html", "text"}`` of an account's email for one subscriber.
+    """``{"subject", "html", "text"}`` of an account's email for one subscriber; ``Now()``
+    is system time, UTC plus ``utc_offset_minutes``.
 
     Raises ``NotFound``, ``AmpscriptError`` (naming part, line and column) and
     ``RecipientSkipped`` (the content called ``RaiseError``).
@@ -63,6 +66,7 @@ def preview_email(
         data=DataExtensionLookups(engine, mid),
         system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",
+        utc_offset_minutes=utc_offset_minutes,
     )
     parts = {name: email.props.get(part) for name, part in PARTS.items()}
     rendered = render_parts({PARTS[k]: v for k, v in parts.items()}, values, environment)
@@ -108,7 +112,11 @@ class CsvDataExtensions:
 
 
 def render_file(
-    content: str, part: str, attributes: Mapping[str, Any], data: CsvDataExtensions
+    content: str,
+    part: str,
+    attributes: Mapping[str, Any],
+    data: CsvDataExtensions,
+    utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
 ) -> str:
     """What ``content`` renders to as the given part (html, text or subject).
 
@@ -118,7 +126,9 @@ def render_file(
     """
     email = _email_parts(content)
     values = _lowered(attributes)
-    environment = RenderEnvironment(data=data, message_context="PREVIEW")
+    environment = RenderEnvironment(
+        data=data, message_context="PREVIEW", utc_offset_minutes=utc_offset_minutes
+    )
     try:
         rendered = render_parts(email or {PARTS[part]: content}, values, environment)
     except AmpscriptError as exc:

@@ -8,13 +8,13 @@ job's ID is the instance's ``JobId`` and the SOAP ``Send`` ID. Status moves on a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from sendwell.config import Settings
-from sendwell.domain.clock import utcnow
+from sendwell.domain.clock import from_incoming, utcnow
 from sendwell.domain.errors import (
     REST_INVALID_VALUE,
     REST_NOT_FOUND,
@@ -37,9 +37,7 @@ def parse_start(text: str, utc_offset_minutes: int) -> datetime:
         raise Invalid(
             f"StartDateTime {text!r} is not an ISO 8601 date and time", REST_INVALID_VALUE
         ) from None
-    if moment.tzinfo is None:
-        return moment - timedelta(minutes=utc_offset_minutes)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return from_incoming(moment, utc_offset_minutes)
 
 
 def schedule(

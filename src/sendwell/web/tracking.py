@@ -20,7 +20,7 @@ from sendwell.services import events
 
 log = logging.getLogger("sendwell.tracking")
 
-router = APIRouter(prefix="/t", include_in_schema=False)
+router = APIRouter(prefix="/t", tags=["tracking"])
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -49,9 +49,10 @@ def _key(request: Request) -> bytes:
     return events.key_for(request.app.state.settings)
 
 
-@router.get("/o/{token}.gif")
+@router.get("/o/{token}.gif", summary="Open pixel", response_class=Response)
 def open_pixel(token: str, request: Request) -> Response:
-    """Record an open; always the 1×1 GIF."""
+    """Records an open of the message the token names and answers the 1×1 GIF (always, even for
+    a bad token), as Marketing Cloud's open-tracking pixel does. No auth: the signed token."""
     try:
         events.record_open(request.app.state.engine, _key(request), token)
     except Exception:  # a tracking failure must never show as a broken image
@@ -59,9 +60,16 @@ def open_pixel(token: str, request: Request) -> Response:
     return Response(_GIF, media_type="image/gif", headers=_NO_CACHE)
 
 
-@router.get("/c/{token}/{url_id}")
+@router.get(
+    "/c/{token}/{url_id}",
+    summary="Click redirect",
+    response_class=Response,
+    responses={302: {"description": "To the link"}, 404: {"description": "A bad token or link"}},
+)
 def click(token: str, url_id: str, request: Request) -> Response:
-    """Record a click and redirect to the job's link; 404 for a bad token or link number."""
+    """Records a click on link `url_id` of the message and redirects (302) to that link of the
+    send job, as Marketing Cloud's click-tracking redirect does; a bad token or link number gets
+    404 and never a redirect elsewhere. No auth: the signed token."""
     if not (url_id.isascii() and url_id.isdigit() and len(url_id) <= 9):
         raise HTTPException(404)
     target = events.click(request.app.state.engine, _key(request), token, int(url_id))
@@ -72,23 +80,27 @@ def click(token: str, url_id: str, request: Request) -> Response:
     )
 
 
-@router.get("/u/{token}")
+@router.get("/u/{token}", summary="Unsubscribe page", response_class=HTMLResponse)
 def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
-    """The unsubscribe center: a confirmation form (a GET never unsubscribes: link scanners)."""
+    """The unsubscribe page behind `%%unsub_center_url%%` and `List-Unsubscribe`: a confirmation
+    form (a GET never unsubscribes, for link scanners' sake). No auth: the signed token."""
     recipient = events.recipient_status(request.app.state.engine, _key(request), token)
     return _page("tracking_unsubscribe.html", recipient, action="")
 
 
-@router.post("/u/{token}")
+@router.post("/u/{token}", summary="Unsubscribe (one-click)", response_class=HTMLResponse)
 def unsubscribe(token: str, request: Request) -> HTMLResponse:
-    """RFC 8058 one-click unsubscribe (``List-Unsubscribe=One-Click``), and the page's form."""
+    """Unsubscribes the recipient from the account (later commercial sends skip it): RFC 8058
+    one-click (`List-Unsubscribe=One-Click`) and the page's form, as Marketing Cloud's
+    unsubscribe does. No auth: the signed token."""
     recipient = events.unsubscribe(request.app.state.engine, _key(request), token)
     return _page("tracking_unsubscribe.html", recipient, action="")
 
 
-@router.get("/p/{token}")
+@router.get("/p/{token}", summary="Profile center", response_class=HTMLResponse)
 def profile_center(token: str, request: Request) -> HTMLResponse:
-    """The profile center: the subscriber's address and status, and an unsubscribe button."""
+    """The profile center behind `%%profile_center_url%%`: the subscriber's address and status,
+    and an unsubscribe button. No auth: the signed token."""
     recipient = events.recipient_status(request.app.state.engine, _key(request), token)
     # Relative to /t/p/{token}, so it also works behind a proxy that adds a path prefix.
     return _page("tracking_profile.html", recipient, action=f"../u/{token}")

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from sendwell.api import docs
 from sendwell.api.rest.errors import DOCS, OAuthError, RestError
 from sendwell.domain.errors import (
     AuthError,
@@ -86,6 +87,10 @@ async def _body(request: Request) -> dict[str, Any]:
 
 @router.post("/v2/token", summary="Get an OAuth 2.0 access token (client credentials)")
 async def token_v2(request: Request) -> JSONResponse:
+    """Issues an access token for an installed package's `client_id` and `client_secret` (JSON
+    or form body, `grant_type` `client_credentials`, optional `account_id` of a business unit and
+    `scope`), with the SOAP and REST base URLs, as Marketing Cloud's `POST /v2/token` on the auth
+    host does. No auth: the client credentials are it."""
     body = await _body(request)
     if body.get("grant_type") != "client_credentials":
         raise OAuthError(400, "unsupported_grant_type", GRANT_TYPES)
@@ -130,6 +135,9 @@ async def token_v2(request: Request) -> JSONResponse:
 
 @router.post("/v1/requestToken", summary="Get a legacy access token")
 async def token_v1(request: Request) -> JSONResponse:
+    """Issues a legacy access token for `clientId` and `clientSecret`, as Marketing Cloud's
+    legacy `POST /v1/requestToken` does (older FuelSDKs). No auth: the client credentials are
+    it."""
     try:
         body = await _body(request)
     except OAuthError as exc:
@@ -155,7 +163,7 @@ async def token_v1(request: Request) -> JSONResponse:
     )
 
 
-def current_principal(request: Request) -> Principal:
+def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Principal:
     """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``."""
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
@@ -209,6 +217,8 @@ def _endpoint(request: Request, kind: str) -> dict[str, str]:
 
 @router.get("/platform/v1/endpoints", summary="List the account's endpoints")
 def endpoints(request: Request, _: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """The account's SOAP, REST and FTP base URLs, as Marketing Cloud's
+    `GET /platform/v1/endpoints` gives them. Auth: Bearer token."""
     items = [_endpoint(request, k) for k in ENDPOINT_TYPES]
     return {"page": 1, "pageSize": len(items), "count": len(items), "items": items}
 
@@ -217,6 +227,8 @@ def endpoints(request: Request, _: Principal = Depends(current_principal)) -> di
 def endpoint(
     endpoint_type: str, request: Request, _: Principal = Depends(current_principal)
 ) -> dict[str, str]:
+    """One base URL by type (`soap`, `rest` or `ftp`), as Marketing Cloud's
+    `GET /platform/v1/endpoints/{type}`. Auth: Bearer token."""
     if endpoint_type.lower() not in ENDPOINT_TYPES:
         raise RestError(404, f"No endpoint exists for key '{endpoint_type}'.", 30003)
     return _endpoint(request, endpoint_type.lower())
@@ -224,6 +236,8 @@ def endpoint(
 
 @router.get("/platform/v1/tokenContext", summary="Who the token belongs to")
 def token_context(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """The account (enterprise, organization) and user a token was issued for, as Marketing
+    Cloud's `GET /platform/v1/tokenContext`. Auth: Bearer token."""
     return {
         "enterprise": {"id": principal.mid},
         "organization": {"id": principal.mid},

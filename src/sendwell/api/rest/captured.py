@@ -30,6 +30,9 @@ def messages(
     page_size: int = Query(50, ge=1, le=500, alias="pageSize"),
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """Messages the `capture://` transport kept instead of delivering, newest first, filtered by
+    `jobId` or recipient (`to`), paged. Sendwell's own (Marketing Cloud has no such inbox).
+    Auth: Bearer token; only the token's account is seen."""
     total, items = list_captured(
         request.app.state.engine, principal.mid, job_id, to, (page - 1) * page_size, page_size
     )
@@ -45,6 +48,8 @@ def messages(
 def message(
     message_id: int, request: Request, principal: Principal = Depends(READ)
 ) -> dict[str, Any]:
+    """One captured message with its headers and decoded text and HTML parts. Sendwell's own.
+    Auth: Bearer token."""
     try:
         summary, data = get_captured(request.app.state.engine, principal.mid, message_id)
     except NotFound as exc:
@@ -54,6 +59,8 @@ def message(
 
 @router.get("/messages/{message_id}/raw", summary="One captured message as sent (RFC 5322)")
 def raw(message_id: int, request: Request, principal: Principal = Depends(READ)) -> Response:
+    """One captured message byte for byte as it would have gone over SMTP
+    (`message/rfc822`). Sendwell's own. Auth: Bearer token."""
     try:
         _, data = get_captured(request.app.state.engine, principal.mid, message_id)
     except NotFound as exc:
@@ -63,4 +70,6 @@ def raw(message_id: int, request: Request, principal: Principal = Depends(READ))
 
 @router.delete("/messages", summary="Delete every captured message of the account")
 def clear(request: Request, principal: Principal = Depends(WRITE)) -> dict[str, int]:
+    """Deletes every message captured for the token's account. Sendwell's own. Auth: Bearer
+    token."""
     return {"deleted": clear_captured(request.app.state.engine, principal.mid)}

@@ -109,6 +109,9 @@ def list_assets(
     page_size: int = Query(50, alias="$pageSize", ge=1, le=500),
     principal: Principal = Depends(READ_EMAILS),
 ) -> dict[str, Any]:
+    """The account's emails in Content Builder's asset form, with the classic numeric ID the
+    Send API's `EmailId` takes in `legacyData.legacyId`; paged by `$page` and `$pageSize`, as
+    Marketing Cloud's `GET /asset/v1/content/assets`. Auth: Bearer token."""
     return _page(_emails(request, principal.mid), page, page_size)
 
 
@@ -116,6 +119,9 @@ def list_assets(
 async def query_assets(
     request: Request, principal: Principal = Depends(READ_EMAILS)
 ) -> dict[str, Any]:
+    """The account's emails matching a Content Builder `query` (`{"property", "simpleOperator",
+    "value"}`) with `page` paging, as Marketing Cloud's `POST /asset/v1/content/assets/query`.
+    Auth: Bearer token."""
     try:
         body = json.loads(await request.body() or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -140,6 +146,10 @@ def send_classifications(
     page_size: int = Query(50, alias="pageSize", ge=1, le=500),
     principal: Principal = Depends(READ_CLASSIFICATIONS),
 ) -> dict[str, Any]:
+    """The account's send classifications with their IDs (the Send API's
+    `SendClassificationId`) and sender and delivery profiles. Sendwell's own: Marketing Cloud has
+    no public REST route for them (SOAP `Retrieve` of `SendClassification` is the other way).
+    Auth: Bearer token."""
     with request.app.state.engine.connect() as conn:
         rows = rows_of(conn, principal.mid, "SendClassification")
     items = [

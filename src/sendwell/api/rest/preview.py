@@ -30,6 +30,10 @@ READ = object_scoped("Email", Access.READ)
 
 @router.post("/sendwell/v1/preview", summary="Render an email for one subscriber (Sendwell)")
 async def preview(request: Request, principal: Principal = Depends(READ)) -> JSONResponse:
+    """Renders an email of the account (`emailId`) for one subscriber (`subscriberKey`, and
+    `attributes` that override its own): subject, HTML and text, personalization and AMPscript
+    run, lookups into the account's data extensions, as Marketing Cloud's preview shows it.
+    Sendwell's own. Auth: Bearer token."""
     body = await _body(request)
     email_id = body.get("emailId")
     if isinstance(email_id, str) and email_id.strip().isdigit():
@@ -43,10 +47,16 @@ async def preview(request: Request, principal: Principal = Depends(READ)) -> JSO
         raise RestError(400, "subscriberKey must be a string", REST_INVALID_TYPE)
     if not isinstance(attributes, dict):
         raise RestError(400, "attributes must be a JSON object", REST_INVALID_TYPE)
-    engine = request.app.state.engine
+    state = request.app.state
     try:
         parts = await run_in_threadpool(
-            preview_email, engine, principal.mid, email_id, key, attributes
+            preview_email,
+            state.engine,
+            principal.mid,
+            email_id,
+            key,
+            attributes,
+            state.settings.system_utc_offset_minutes,
         )
     except NotFound as exc:
         raise RestError(404, exc.message, exc.code) from None

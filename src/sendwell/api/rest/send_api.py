@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from sendwell.api.docs import body_doc
 from sendwell.api.rest import send_models as m
 from sendwell.api.rest.auth import require_scope, scoped
 from sendwell.api.rest.errors import RestError
@@ -34,7 +35,6 @@ from sendwell.services.accounts import Principal
 PREFIX = "/data/v1/integration/send/{integration_type}/{channel}"
 router = APIRouter(prefix=PREFIX, tags=["Send API"])
 Model = TypeVar("Model", bound=BaseModel)
-SCHEMAS: dict[str, type[BaseModel]] = {}
 
 # The scopes that guard the Send API's routes (either family: domain.permissions.SEND_API).
 READ = scoped(SEND_API, Access.READ)
@@ -68,43 +68,11 @@ async def send_api_error_handler(request: Request, exc: Exception) -> JSONRespon
     )
 
 
-def body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI request body for a route that parses its JSON itself."""
-    SCHEMAS[model.__name__] = model
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
-        }
-    }
-
-
 def responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     return {
         200: {"model": model},
         "default": {"model": m.ErrorResult, "description": "Send API error"},
     }
-
-
-def install_openapi(app: Any) -> None:
-    """Add the request models that routes parse themselves to the OpenAPI components."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in SCHEMAS.items():
-            generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(generated.pop("$defs", {}))
-            components[name] = generated
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi
 
 
 def _route_check(integration_type: str, channel: str, verb: str) -> None:
@@ -178,6 +146,9 @@ def get_instances(
     request: Request,
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """Lists the account's send instances (scheduled, running and finished sends), newest first,
+    paged by `page` and `pageSize`; as Marketing Cloud's Send API does. Auth: Bearer token with
+    scope `email_read` or `marketing_cloud_connect_read`."""
     verb = "retrieving integrated send instances"
     _route_check(integration_type, channel, verb)
     page, size = _page(request, verb)
@@ -196,6 +167,9 @@ def get_instance(
     request: Request,
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """One send instance: its status (Scheduled, Processing, Sending, Complete, Canceled, Error),
+    times and counts, and the JobId that SOAP `Retrieve` of `Send` also knows; as Marketing Cloud's
+    Send API does. Auth: Bearer token with scope `email_read` or `marketing_cloud_connect_read`."""
     verb = "retrieving integrated send instance"
     _route_check(integration_type, channel, verb)
     with _engine(request).begin() as conn:
@@ -213,6 +187,8 @@ def cancel_instance(
     request: Request,
     principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
+    """Cancels a scheduled or running send instance (what was sent stays sent); as Marketing Cloud's
+    Send API does. Auth: Bearer token with scope `email_send` or `marketing_cloud_connect_send`."""
     verb = "canceling integrated send instance"
     _route_check(integration_type, channel, verb)
     with _engine(request).begin() as conn:
@@ -237,6 +213,10 @@ async def create_definition(
     request: Request,
     principal: Principal = Depends(WRITE),
 ) -> JSONResponse:
+    """Creates a send definition: the email, send classification, sender profile and the Salesforce
+    targets and exclusions (campaigns, reports, contacts, leads); with a `Schedule` it is scheduled
+    in the same transaction, as Marketing Cloud's Send API does. Auth: Bearer token with scope
+    `email_write` or `marketing_cloud_connect_write` (and a send scope with `Schedule`)."""
     verb = "creating integrated send definition"
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.CreateDefinitionRequest, verb)
@@ -283,6 +263,9 @@ async def search_definitions(
     request: Request,
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """Finds the account's send definitions by `Criteria` (name, key, status), paged; as Marketing
+    Cloud's Send API does. Auth: Bearer token with scope `email_read` or
+    `marketing_cloud_connect_read`."""
     verb = "searching integrated send definitions"
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.SearchRequest, verb)
@@ -307,6 +290,8 @@ def get_definition(
     request: Request,
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """One send definition by its DefinitionId, as it was created; as Marketing Cloud's Send API
+    does. Auth: Bearer token with scope `email_read` or `marketing_cloud_connect_read`."""
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)
     with _engine(request).connect() as conn:
@@ -327,6 +312,8 @@ async def update_definition(
     request: Request,
     principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
+    """Replaces a send definition's content, audience and options; as Marketing Cloud's Send API
+    does. Auth: Bearer token with scope `email_write` or `marketing_cloud_connect_write`."""
     verb = "updating integrated send definition"
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.UpdateDefinitionRequest, verb)
@@ -355,6 +342,8 @@ def delete_definition(
     request: Request,
     principal: Principal = Depends(WRITE),
 ) -> dict[str, Any]:
+    """Deletes a send definition (its instances stay readable); as Marketing Cloud's Send API does.
+    Auth: Bearer token with scope `email_write` or `marketing_cloud_connect_write`."""
     verb = "deleting integrated send definition"
     _route_check(integration_type, channel, verb)
     with _engine(request).begin() as conn:
@@ -375,6 +364,10 @@ async def schedule_send(
     request: Request,
     principal: Principal = Depends(SEND),
 ) -> dict[str, Any]:
+    """Schedules a send of the definition now (`StartImmediately`) or at `StartDateTime` (ISO 8601;
+    without an offset it is Marketing Cloud system time, UTC−6), optionally throttled, as
+    Marketing Cloud's Send API does; the instance is stored before the reply. Auth: Bearer token
+    with scope `email_send` or `marketing_cloud_connect_send`."""
     verb = "scheduling integrated send definition"
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.ScheduleRequest, verb)
@@ -403,6 +396,8 @@ def get_instances_by_definition(
     request: Request,
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
+    """Lists the send instances of one definition, newest first, paged; as Marketing Cloud's Send
+    API does. Auth: Bearer token with scope `email_read` or `marketing_cloud_connect_read`."""
     verb = "retrieving integrated send definition"
     _route_check(integration_type, channel, verb)
     page, size = _page(request, verb)

@@ -41,6 +41,8 @@ def _view(job: Any) -> dict[str, Any]:
 
 @router.get("/{job_id}", summary="A send job's status and counts")
 def get_send(job_id: str, request: Request, principal: Principal = Depends(READ)) -> dict[str, Any]:
+    """A send job's status and counts (targeted, sent, errored, excluded, deferred) by its JobID,
+    the ID SOAP `Retrieve` of `Send` also takes. Sendwell's own. Auth: Bearer token."""
     with request.app.state.engine.connect() as conn:
         try:
             return _view(job_row(conn, principal.mid, job_id))
@@ -52,6 +54,9 @@ def get_send(job_id: str, request: Request, principal: Principal = Depends(READ)
 def act(
     job_id: str, action: str, request: Request, principal: Principal = Depends(SEND)
 ) -> dict[str, Any]:
+    """Pauses, resumes or cancels a send job by JobID (`action`: `pause`, `resume`, `cancel`),
+    as SOAP `Perform` `pause` / `restart` / `stop` on its definition does. Sendwell's own. Auth:
+    Bearer token."""
     if action not in ("pause", "resume", "cancel"):
         raise RestError(404, "Service Not Found", 10000)
     with request.app.state.engine.begin() as conn:

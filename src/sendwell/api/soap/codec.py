@@ -9,19 +9,31 @@ elements for enums and numbers) and strict where ASMX is (unknown elements, bad 
 bad numbers), raising `DecodeError` with an ASMX-like message. Encoding writes strict
 `xsd:sequence` order in the partner API default namespace, with an unprefixed `xsi:type` where
 a client needs it, as Marketing Cloud does.
+
+Dates are converted here (by `scalars`) and nowhere else in the SOAP layer, wherever the type
+description says xsd:dateTime (nested objects and filters' `DateValue` included): Sendwell keeps
+naive UTC, Marketing Cloud
+speaks its system time ("Incoming Date Normalization"). An incoming date ending in `Z` is UTC,
+one with an offset is at that offset, one with neither is system time; every date written is
+system time without an offset (`2022-11-14T12:27:29.963`), as Marketing Cloud writes them.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
 from lxml import etree
 
+from sendwell.api.soap.scalars import (
+    SCALAR_DECODERS,
+    SCALAR_ENCODERS,
+    DecodeError,
+    format_datetime,
+    parse_datetime,
+)
 from sendwell.api.soap.types import (
     PARTNER_NS,
     ComplexType,
@@ -33,36 +45,41 @@ from sendwell.api.soap.types import (
     is_subtype,
     lookup_type,
 )
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 
-__all__ = ["XSI_NS", "DecodeError", "decode", "encode", "encode_into", "field_lookup"]
+__all__ = [
+    "XSI_NS",
+    "DecodeError",
+    "decode",
+    "encode",
+    "encode_into",
+    "field_lookup",
+    "format_datetime",
+]
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _XSI_TYPE = f"{{{XSI_NS}}}type"
 _XSI_NIL = f"{{{XSI_NS}}}nil"
 _NSMAP = {None: PARTNER_NS, "xsi": XSI_NS}
-_INT_RANGES = {
-    "byte": (-(2**7), 2**7 - 1),
-    "short": (-(2**15), 2**15 - 1),
-    "int": (-(2**31), 2**31 - 1),
-    "long": (-(2**63), 2**63 - 1),
-}
-_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-
-
-class DecodeError(Exception):
-    """A request element that does not fit the partner API schema."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# Writes one value into its element: (element, value, declared type, system offset minutes).
+Writer = Callable[[etree._Element, Any, str, int], None]
 
 
 # ---- Decoding -------------------------------------------------------------------------------
 
 
-def decode(element: etree._Element, type_name: str) -> dict[str, Any]:
-    """Read `element`, declared as complex type `type_name`, into a dict."""
-    return _decode_complex(element, type_name)
+def decode(
+    element: etree._Element,
+    type_name: str,
+    *,
+    system_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+) -> dict[str, Any]:
+    """Read `element`, declared as complex type `type_name`, into a dict.
+
+    Dates come out as naive UTC; one without a zone is read as system time, UTC plus
+    `system_offset_minutes`.
+    """
+    return _decode_complex(element, type_name, system_offset_minutes)
 
 
 def _concrete_type(element: etree._Element, declared: ComplexType) -> ComplexType:
@@ -88,7 +105,7 @@ def _concrete_type(element: etree._Element, declared: ComplexType) -> ComplexTyp
     return concrete
 
 
-def _decode_complex(element: etree._Element, type_name: str) -> dict[str, Any]:
+def _decode_complex(element: etree._Element, type_name: str, offset: int) -> dict[str, Any]:
     concrete = _concrete_type(element, complex_type(type_name))
     result: dict[str, Any] = {} if concrete.kind == "inline" else {"__type__": concrete.name}
     for child in element:
@@ -99,7 +116,7 @@ def _decode_complex(element: etree._Element, type_name: str) -> dict[str, Any]:
         field = field_lookup(concrete.name, local)
         if field is None:
             raise DecodeError(f"Unknown element '{local}' in {concrete.name}")
-        value = _decode_value(child, field, concrete.name)
+        value = _decode_value(child, field, concrete.name, offset)
         if value is _ABSENT:
             continue
         if field.many:
@@ -112,12 +129,15 @@ def _decode_complex(element: etree._Element, type_name: str) -> dict[str, Any]:
 _ABSENT = object()
 
 
-def _decode_value(child: etree._Element, field: Field, owner: str) -> Any:
+def _decode_value(child: etree._Element, field: Field, owner: str, offset: int) -> Any:
     if child.get(_XSI_NIL) in ("true", "1"):
         return _ABSENT
     if field.type == "string":
         return child.text or ""
-    parse = _SCALAR_DECODERS.get(field.type)
+    if field.type == "dateTime":
+        text = (child.text or "").strip()
+        return _ABSENT if not text else parse_datetime(text, field, owner, offset)
+    parse = SCALAR_DECODERS.get(field.type)
     if parse is not None:
         text = (child.text or "").strip()
         return _ABSENT if not text else parse(text, field, owner)
@@ -125,7 +145,7 @@ def _decode_value(child: etree._Element, field: Field, owner: str) -> Any:
     if isinstance(target, ComplexType):
         if len(child) == 0 and child.get(_XSI_TYPE) is None:
             return _ABSENT  # <Options/>, <Filter/>: nothing to read
-        return _decode_complex(child, target.name)
+        return _decode_complex(child, target.name, offset)
     if isinstance(target, EnumType):
         text = (child.text or "").strip()
         return _ABSENT if not text else _enum_value(text, target)
@@ -148,107 +168,46 @@ def _enum_index(name: str) -> dict[str, str]:
     return {v.lower(): v for v in reversed(enum_type.values)}
 
 
-def _parse_int(text: str, field: Field, owner: str) -> int:
-    try:
-        if "_" in text:  # Python accepts 1_000; XML Schema does not
-            raise ValueError(text)
-        value = int(text)
-    except ValueError:
-        raise DecodeError(
-            f"Input string was not in a correct format: '{text}' is not a valid "
-            f"{field.type} for {owner}.{field.name}."
-        ) from None
-    low, high = _INT_RANGES[field.type]
-    if not low <= value <= high:
-        raise DecodeError(f"Value '{text}' was either too large or too small for {field.type}.")
-    return value
-
-
-def _parse_bool(text: str, field: Field, owner: str) -> bool:
-    value = _BOOLEANS.get(text.lower())
-    if value is None:
-        raise DecodeError(f"'{text}' is not a valid boolean for {owner}.{field.name}.")
-    return value
-
-
-def _parse_double(text: str, field: Field, owner: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise DecodeError(f"'{text}' is not a valid double for {owner}.{field.name}.") from None
-
-
-def _parse_decimal(text: str, field: Field, owner: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise DecodeError(f"'{text}' is not a valid decimal for {owner}.{field.name}.") from None
-
-
-def _parse_datetime(text: str, field: Field, owner: str) -> datetime:
-    """xsd:dateTime to a naive UTC datetime; a value without an offset is taken as UTC."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise DecodeError(
-            f"The string '{text}' is not a valid AllXsd value ({owner}.{field.name})."
-        ) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def _parse_time(text: str, field: Field, owner: str) -> time:
-    """xsd:time to a naive time; an offset, if any, is dropped."""
-    try:
-        return time.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        raise DecodeError(
-            f"The string '{text}' is not a valid time value ({owner}.{field.name})."
-        ) from None
-
-
-_SCALAR_DECODERS: dict[str, Callable[[str, Field, str], Any]] = {
-    "int": _parse_int,
-    "long": _parse_int,
-    "short": _parse_int,
-    "byte": _parse_int,
-    "boolean": _parse_bool,
-    "double": _parse_double,
-    "decimal": _parse_decimal,
-    "dateTime": _parse_datetime,
-    "time": _parse_time,
-}
-
-
 # ---- Encoding -------------------------------------------------------------------------------
 
 
-def encode(value: Mapping[str, Any], element_name: str, type_name: str) -> etree._Element:
+def encode(
+    value: Mapping[str, Any],
+    element_name: str,
+    type_name: str,
+    *,
+    system_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+) -> etree._Element:
     """Write `value` as a new element `element_name` of declared complex type `type_name`.
 
     The element declares the partner API namespace as its default, so every descendant is
-    unprefixed, and binds the `xsi` prefix.
+    unprefixed, and binds the `xsi` prefix. Dates (naive UTC, or aware) are written in system
+    time, UTC plus `system_offset_minutes`.
     """
     element = etree.Element(f"{{{PARTNER_NS}}}{element_name}", nsmap=_NSMAP)
-    _fill(element, value, type_name)
+    _fill(element, value, type_name, system_offset_minutes)
     return element
 
 
 def encode_into(
-    parent: etree._Element, element_name: str, value: Mapping[str, Any], type_name: str
+    parent: etree._Element,
+    element_name: str,
+    value: Mapping[str, Any],
+    type_name: str,
+    *,
+    system_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
 ) -> etree._Element:
     """Append `value` to `parent` as element `element_name`; return the new element."""
     inherits = parent.nsmap.get(None) == PARTNER_NS and parent.nsmap.get("xsi") == XSI_NS
     element = etree.SubElement(
         parent, f"{{{PARTNER_NS}}}{element_name}", nsmap=None if inherits else _NSMAP
     )
-    _fill(element, value, type_name)
+    _fill(element, value, type_name, system_offset_minutes)
     return element
 
 
 @cache
-def _plan(type_name: str) -> tuple[tuple[tuple[str, str, Field, Callable], ...], frozenset[str]]:
+def _plan(type_name: str) -> tuple[tuple[tuple[str, str, Field, Writer], ...], frozenset[str]]:
     """Per type: (key, tag, field, writer) in sequence order, and the set of known keys."""
     steps = []
     for field in fields_of(type_name):
@@ -256,7 +215,9 @@ def _plan(type_name: str) -> tuple[tuple[tuple[str, str, Field, Callable], ...],
     return tuple(steps), frozenset(field.name for field in fields_of(type_name))
 
 
-def _fill(element: etree._Element, value: Mapping[str, Any], declared_name: str) -> None:
+def _fill(
+    element: etree._Element, value: Mapping[str, Any], declared_name: str, offset: int
+) -> None:
     if not isinstance(value, Mapping):
         raise ValueError(f"{declared_name} value must be a mapping, not {type(value).__name__}")
     concrete_name = value.get("__type__") or declared_name
@@ -278,29 +239,37 @@ def _fill(element: etree._Element, value: Mapping[str, Any], declared_name: str)
             if not isinstance(item, list | tuple):
                 raise ValueError(f"{concrete_name}.{key} is repeated: give a list")
             for each in item:
-                _write_one(element, tag, field, write, each, concrete_name)
+                _write_one(element, tag, field, write, each, concrete_name, offset)
         else:
-            _write_one(element, tag, field, write, item, concrete_name)
+            _write_one(element, tag, field, write, item, concrete_name, offset)
 
 
 def _write_one(
-    parent: etree._Element, tag: str, field: Field, write: Callable, item: Any, owner: str
+    parent: etree._Element,
+    tag: str,
+    field: Field,
+    write: Writer,
+    item: Any,
+    owner: str,
+    offset: int,
 ) -> None:
     if item is None:
         if field.nillable:
             etree.SubElement(parent, tag).set(_XSI_NIL, "true")
         return
     try:
-        write(etree.SubElement(parent, tag), item, field.type)
+        write(etree.SubElement(parent, tag), item, field.type, offset)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{owner}.{field.name}: {exc}") from exc
 
 
-def _writer(type_name: str) -> Callable[[etree._Element, Any, str], None]:
-    scalar = _SCALAR_ENCODERS.get(type_name)
+def _writer(type_name: str) -> Writer:
+    if type_name == "dateTime":
+        return _write_datetime
+    scalar = SCALAR_ENCODERS.get(type_name)
     if scalar is not None:
 
-        def write_scalar(element: etree._Element, item: Any, _: str) -> None:
+        def write_scalar(element: etree._Element, item: Any, _: str, __: int) -> None:
             element.text = scalar(item)
 
         return write_scalar
@@ -310,7 +279,7 @@ def _writer(type_name: str) -> Callable[[etree._Element, Any, str], None]:
     if isinstance(target, EnumType):
         allowed = frozenset(target.values)
 
-        def write_enum(element: etree._Element, item: Any, name: str) -> None:
+        def write_enum(element: etree._Element, item: Any, name: str, _: int) -> None:
             text = item.value if isinstance(item, enum.Enum) else item
             if text not in allowed:
                 raise ValueError(f"{text!r} is not a valid value for {name}")
@@ -320,61 +289,9 @@ def _writer(type_name: str) -> Callable[[etree._Element, Any, str], None]:
     return _write_string  # a pattern-restricted string
 
 
-def _write_string(element: etree._Element, item: Any, _: str) -> None:
-    element.text = _format_string(item)
+def _write_string(element: etree._Element, item: Any, _: str, __: int) -> None:
+    element.text = SCALAR_ENCODERS["string"](item)
 
 
-def _format_string(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, int) and not isinstance(item, bool):
-        return str(item)
-    raise TypeError(f"expected a string, got {type(item).__name__}")
-
-
-def _format_int(item: Any) -> str:
-    if isinstance(item, int) and not isinstance(item, bool):
-        return str(item)
-    raise TypeError(f"expected an int, got {type(item).__name__}")
-
-
-def _format_bool(item: Any) -> str:
-    if isinstance(item, bool):
-        return "true" if item else "false"
-    raise TypeError(f"expected a bool, got {type(item).__name__}")
-
-
-def _format_number(item: Any) -> str:
-    if isinstance(item, int | float | Decimal) and not isinstance(item, bool):
-        return str(item)
-    raise TypeError(f"expected a number, got {type(item).__name__}")
-
-
-def _format_datetime(item: Any) -> str:
-    """Naive UTC with milliseconds, as Marketing Cloud writes it: 2022-11-14T12:27:29.963."""
-    if not isinstance(item, datetime):
-        raise TypeError(f"expected a datetime, got {type(item).__name__}")
-    if item.tzinfo is not None:
-        item = item.astimezone(UTC).replace(tzinfo=None)
-    return item.isoformat(timespec="milliseconds")
-
-
-def _format_time(item: Any) -> str:
-    if not isinstance(item, time):
-        raise TypeError(f"expected a time, got {type(item).__name__}")
-    precision = "milliseconds" if item.microsecond else "seconds"
-    return item.replace(tzinfo=None).isoformat(timespec=precision)
-
-
-_SCALAR_ENCODERS: dict[str, Callable[[Any], str]] = {
-    "string": _format_string,
-    "int": _format_int,
-    "long": _format_int,
-    "short": _format_int,
-    "byte": _format_int,
-    "boolean": _format_bool,
-    "double": _format_number,
-    "decimal": _format_number,
-    "dateTime": _format_datetime,
-    "time": _format_time,
-}
+def _write_datetime(element: etree._Element, item: Any, _: str, offset: int) -> None:
+    element.text = format_datetime(item, offset)

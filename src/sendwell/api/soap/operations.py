@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sendwell.api.soap.codec import DecodeError
-from sendwell.api.soap.retrieve import describe, project, resolve_properties
+from sendwell.api.soap.retrieve import describe, project, read_filter_dates, resolve_properties
+from sendwell.api.soap.scalars import incoming_date
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.errors import SendwellError
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.domain.permissions import Access
@@ -37,6 +39,8 @@ class Context:
     engine: Engine
     principal: Principal
     on_send_started: Callable[[], None]
+    # Marketing Cloud's system time (UTC plus these minutes), for dates written as text.
+    system_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES
 
     def require(self, type_name: str, access: Access, operation: str) -> None:
         """Refuse (``InsufficientPrivileges``) unless the caller's scopes allow ``access`` to
@@ -216,6 +220,9 @@ def _new_state(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
     tree = parse_filter(raw_filter)
     if de_name is None:
         resolve_properties(kind_name, sorted(properties_of(tree)), False, what="filter")
+        raw_filter = read_filter_dates(
+            kind_name, raw_filter, lambda text: incoming_date(text, ctx.system_offset_minutes)
+        )
     batch = int((req.get("Options") or {}).get("BatchSize") or PAGE_SIZE)
     return {
         "mid": mid,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sendwell.api.soap.types import (
@@ -59,6 +60,48 @@ def _resolve(type_name: str, prop: str) -> Path | None:
         out.append(field.name)
         current = field.type
     return tuple(out)
+
+
+def read_filter_dates(
+    type_name: str, part: Mapping[str, Any] | None, read: Callable[[str], datetime | None]
+) -> Mapping[str, Any] | None:
+    """The filter with its string ``Value``s on xsd:dateTime properties read by ``read``.
+
+    ``DateValue``s are dates already (the codec read them); a date written as a ``Value`` string
+    is read the same way, so ``"2026-11-30T08:00:00"`` means system time either way (inferred:
+    Marketing Cloud's documents speak of DateTime properties only). Text that is no date stays.
+    """
+    if not part:
+        return part
+    kind = part.get("__type__")
+    if kind == "ComplexFilterPart":
+        out = dict(part)
+        for key in ("LeftOperand", "RightOperand"):
+            if part.get(key):
+                out[key] = read_filter_dates(type_name, part[key], read)
+        extra = part.get("AdditionalOperands")
+        if isinstance(extra, Mapping) and extra.get("Operand"):
+            operands = [read_filter_dates(type_name, o, read) for o in extra["Operand"]]
+            out["AdditionalOperands"] = {**extra, "Operand": operands}
+        return out
+    if kind == "SimpleFilterPart" and part.get("Value") and _is_date(type_name, part["Property"]):
+        values = [(read(v) or v) if isinstance(v, str) else v for v in part["Value"]]
+        return {**part, "Value": values}
+    return part
+
+
+def _is_date(type_name: str, prop: Any) -> bool:
+    path = _resolve(type_name, str(prop or ""))
+    if path is None:
+        return False
+    owner = type_name
+    for name in path[:-1]:
+        found = field_lookup(owner, name)
+        if found is None:
+            return False
+        owner = found.type
+    last = field_lookup(owner, path[-1])
+    return last is not None and last.type == "dateTime"
 
 
 def project(item: Mapping[str, Any], paths: Sequence[Path]) -> dict[str, Any]:

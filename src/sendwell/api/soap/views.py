@@ -26,7 +26,28 @@ from sendwell.domain.errors import AuthError, LoginThrottled, SendwellError, Tok
 from sendwell.services.accounts import Principal
 
 log = logging.getLogger("sendwell.soap")
-router = APIRouter()
+router = APIRouter(tags=["SOAP partner API"])
+XML = {"content": {"text/xml": {"schema": {"type": "string"}}}}
+EXAMPLE = """<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+ <soap:Header><fueloauth xmlns="http://exacttarget.com">ACCESS_TOKEN</fueloauth></soap:Header>
+ <soap:Body><RetrieveRequestMsg xmlns="http://exacttarget.com/wsdl/partnerAPI"><RetrieveRequest>
+  <ObjectType>Send</ObjectType><Properties>ID</Properties><Properties>Status</Properties>
+  <Properties>SendDate</Properties>
+ </RetrieveRequest></RetrieveRequestMsg></soap:Body></soap:Envelope>"""
+SERVICE_DOC = {
+    "parameters": [
+        {
+            "name": "SOAPAction",
+            "in": "header",
+            "description": "The operation (quotes and a namespace prefix are allowed).",
+            "schema": {"type": "string", "enum": sorted(OPERATIONS)},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {"text/xml": {"schema": {"type": "string"}, "example": EXAMPLE}},
+    },
+}
 
 Handler = Callable[[operations.Context, dict[str, Any]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {
@@ -50,9 +71,12 @@ def _xml(body: bytes, version: str = "1.1", status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=media)
 
 
-@router.get("/etframework.wsdl", include_in_schema=False)
+@router.get("/etframework.wsdl", summary="The WSDL", response_class=Response, responses={200: XML})
 @router.head("/etframework.wsdl", include_in_schema=False)
 def wsdl(request: Request) -> Response:
+    """The partner API's WSDL, generated from the type description Sendwell decodes and encodes
+    with, its `soap:address` pointing at this server's `/Service.asmx`; build a client from it
+    (zeep, suds/FuelSDK, .NET). As Marketing Cloud's `etframework.wsdl`. No auth."""
     return Response(
         render_wsdl(base_url(request)),
         media_type="text/xml; charset=utf-8",
@@ -60,20 +84,44 @@ def wsdl(request: Request) -> Response:
     )
 
 
-@router.get("/ETFrameworkFault.xsd", include_in_schema=False)
+@router.get(
+    "/ETFrameworkFault.xsd",
+    summary="The fault schema",
+    response_class=Response,
+    responses={200: XML},
+)
 def fault_schema() -> Response:
+    """The XML schema of the partner API's fault detail, which the WSDL imports, as Marketing
+    Cloud's `ETFrameworkFault.xsd`. No auth."""
     return Response(render_fault_xsd(), media_type="text/xml; charset=utf-8")
 
 
-@router.get("/Service.asmx", include_in_schema=False)
+@router.get("/Service.asmx", summary="The WSDL (?wsdl)", response_class=Response)
 def service_get(request: Request) -> Response:
+    """With `?wsdl` the WSDL (as ASMX services answer), otherwise a one-line hint: SOAP requests
+    are POSTed here. No auth."""
     if "wsdl" in {k.lower() for k in request.query_params}:
         return wsdl(request)
     return Response("POST SOAP envelopes here.", media_type="text/plain")
 
 
-@router.post("/Service.asmx", include_in_schema=False)
+@router.post(
+    "/Service.asmx",
+    summary="SOAP partner API: Create, Retrieve, Update, Delete, Perform, Describe",
+    response_class=Response,
+    openapi_extra=SERVICE_DOC,
+    responses={
+        200: {"description": "The operation's response envelope", **XML},
+        500: {"description": "A SOAP Fault: malformed envelope or failed login", **XML},
+    },
+)
 async def service(request: Request) -> Response:
+    """Marketing Cloud's SOAP web service (`https://SUBDOMAIN.soap.marketingcloudapis.com/
+    Service.asmx`): a SOAP 1.1 or 1.2 envelope whose `SOAPAction` names the operation. `Perform`
+    `start` on an `EmailSendDefinition` starts a send and answers its JobID; `Retrieve` of `Send`
+    follows it. Per-object problems are results with `StatusCode` `Error`; a malformed envelope
+    or a failed login is a SOAP Fault. Auth: a WS-Security `UsernameToken` (an API user) or a
+    `fueloauth` header with an access token from `/v2/token`."""
     state = request.app.state
     actor = base_url(request) + "/Service.asmx"
     version = "1.1"
@@ -167,13 +215,15 @@ def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Elem
         )
     if soap.operation == "Retrieve":
         _wrap_bare_retrieve(soap.body)
-    request = decode(soap.body, operation.request)
-    ctx = operations.Context(state.engine, principal, state.wake_workers)
+    # Marketing Cloud's system time, for every date in the request and the reply.
+    offset = state.settings.system_utc_offset_minutes
+    request = decode(soap.body, operation.request, system_offset_minutes=offset)
+    ctx = operations.Context(state.engine, principal, state.wake_workers, offset)
     try:
         response = handler(ctx, request)
     except SendwellError as exc:
         raise SoapFault("Client", exc.message, exc.code) from None
-    return encode(response, operation.response, operation.response)
+    return encode(response, operation.response, operation.response, system_offset_minutes=offset)
 
 
 def _wrap_bare_retrieve(body: etree._Element) -> None:

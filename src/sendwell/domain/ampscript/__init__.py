@@ -15,7 +15,6 @@ from sendwell.domain.ampscript.runtime import (
     Context,
     DataSource,
     RenderEnvironment,
-    system_now,
 )
 
 __all__ = [
@@ -28,5 +27,4 @@ __all__ = [
     "RenderEnvironment",
     "ScriptedTemplate",
     "compile_content",
-    "system_now",
 ]

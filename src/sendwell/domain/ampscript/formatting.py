@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sendwell.domain.ampscript.errors import FunctionError
 from sendwell.domain.ampscript.values import DAYS, MONTHS, checked, decimal_text
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,6 @@ def _custom_number(value: Decimal, pattern: str, info: Culture) -> str:
 
 # --- Dates -------------------------------------------------------------------------------
 
-SYSTEM_OFFSET_MINUTES = -360  # Marketing Cloud system time: UTC-6, no daylight saving
 _NET_STANDARD = {
     "d": "M/d/yyyy",
     "D": "dddd, MMMM d, yyyy",
@@ -194,46 +194,58 @@ _RFC = "ddd, dd MMM yyyy HH:mm:ss 'GMT'"
 _TOKEN = re.compile(r"'[^']*'|\"[^\"]*\"|\\.|%|([A-Za-z])\1*|.", re.DOTALL)
 
 
-def format_date_net(value: datetime, pattern: str) -> str:
-    """``Format()``: a .NET standard (one letter) or custom date pattern."""
+def format_date_net(value: datetime, pattern: str, offset: int = SYSTEM_UTC_OFFSET_MINUTES) -> str:
+    """``Format()``: a .NET standard (one letter) or custom date pattern.
+
+    ``value`` is system time, ``offset`` its distance from UTC in minutes (for "U" and "z").
+    """
     # As .NET: "r" and "u" print the time as it is, labelled GMT/Z; "U" converts to UTC.
     if pattern in ("r", "R"):
-        return _render(value, _RFC, _net_token)
+        return _render(value, _RFC, _net_token, offset)
     if pattern == "U":
-        return _render(_utc(value), _NET_STANDARD["F"], _net_token)
-    return _render(value, _NET_STANDARD.get(pattern, pattern), _net_token)
+        return _render(_utc(value, offset), _NET_STANDARD["F"], _net_token, offset)
+    return _render(value, _NET_STANDARD.get(pattern, pattern), _net_token, offset)
 
 
-def format_date(value: datetime, date_pattern: str | None, time_pattern: str | None) -> str:
+def format_date(
+    value: datetime,
+    date_pattern: str | None,
+    time_pattern: str | None,
+    offset: int = SYSTEM_UTC_OFFSET_MINUTES,
+) -> str:
     """``FormatDate()``: a date pattern (case-insensitive), then an optional time pattern."""
     if date_pattern is None or date_pattern == "":
-        shown = _render(value, "M/d/yyyy h:mm:ss tt", _net_token) if time_pattern is None else ""
+        shown = (
+            _render(value, "M/d/yyyy h:mm:ss tt", _net_token, offset)
+            if time_pattern is None
+            else ""
+        )
     elif date_pattern.lower() in ("rfc", "r"):
-        shown = _render(value, _RFC, _net_token)
+        shown = _render(value, _RFC, _net_token, offset)
     elif date_pattern == "U":
-        shown = _render(_utc(value), _NET_STANDARD["F"], _net_token)
+        shown = _render(_utc(value, offset), _NET_STANDARD["F"], _net_token, offset)
     elif date_pattern in ("t", "T"):
-        shown = _render(value, _TIME_STANDARD[date_pattern], _net_token)
+        shown = _render(value, _TIME_STANDARD[date_pattern], _net_token, offset)
     elif date_pattern.lower() in _FORMATDATE_STANDARD:
-        shown = _render(value, _FORMATDATE_STANDARD[date_pattern.lower()], _net_token)
+        shown = _render(value, _FORMATDATE_STANDARD[date_pattern.lower()], _net_token, offset)
     else:
-        shown = _render(value, date_pattern, _date_token)
+        shown = _render(value, date_pattern, _date_token, offset)
     if time_pattern:
         pattern = _TIME_STANDARD.get(time_pattern) or _TIME_STANDARD.get(time_pattern.lower())
         time_text = (
-            _render(value, pattern, _net_token)
+            _render(value, pattern, _net_token, offset)
             if pattern
-            else _render(value, time_pattern, _time_token)
+            else _render(value, time_pattern, _time_token, offset)
         )
         shown = f"{shown} {time_text}" if shown else time_text
     return shown
 
 
-def _utc(value: datetime) -> datetime:
-    return value - timedelta(minutes=SYSTEM_OFFSET_MINUTES)
+def _utc(value: datetime, offset: int) -> datetime:
+    return value - timedelta(minutes=offset)
 
 
-def _render(value: datetime, pattern: str, token_text: object) -> str:
+def _render(value: datetime, pattern: str, token_text: object, offset: int) -> str:
     out = []
     for match in _TOKEN.finditer(pattern):
         token = match.group()
@@ -244,13 +256,13 @@ def _render(value: datetime, pattern: str, token_text: object) -> str:
         elif token == "%":
             continue
         elif match.group(1):
-            out.append(token_text(value, token))  # type: ignore[operator]
+            out.append(token_text(value, token, offset))  # type: ignore[operator]
         else:
             out.append(token)
     return "".join(out)
 
 
-def _net_token(value: datetime, token: str) -> str:
+def _net_token(value: datetime, token: str, offset: int) -> str:
     letter, size = token[0], len(token)
     if letter == "d":
         if size <= 2:
@@ -260,10 +272,10 @@ def _net_token(value: datetime, token: str) -> str:
         return _month(value, size)
     if letter == "y":
         return _year(value, size)
-    return _clock(value, token) or token
+    return _clock(value, token, offset) or token
 
 
-def _date_token(value: datetime, token: str) -> str:
+def _date_token(value: datetime, token: str, offset: int) -> str:
     """FormatDate's date pattern: y, m (month) and d read without regard to case."""
     letter, size = token[0].lower(), len(token)
     if letter == "d":
@@ -274,16 +286,16 @@ def _date_token(value: datetime, token: str) -> str:
         return _month(value, size)
     if letter == "y":
         return _year(value, size)
-    return _clock(value, token if token[0] in "Hh" else token.lower()) or token
+    return _clock(value, token if token[0] in "Hh" else token.lower(), offset) or token
 
 
-def _time_token(value: datetime, token: str) -> str:
+def _time_token(value: datetime, token: str, offset: int) -> str:
     """FormatDate's time pattern: m is the minute (three or more: fractions of a second)."""
     if token[0] in "Mm":
         if len(token) >= 3:
             return f"{value.microsecond:06d}"[: len(token)].ljust(len(token), "0")
         return str(value.minute).rjust(len(token), "0")
-    return _clock(value, token if token[0] in "Hh" else token.lower()) or token
+    return _clock(value, token if token[0] in "Hh" else token.lower(), offset) or token
 
 
 def _month(value: datetime, size: int) -> str:
@@ -299,7 +311,7 @@ def _year(value: datetime, size: int) -> str:
     return str(value.year).rjust(size, "0")
 
 
-def _clock(value: datetime, token: str) -> str | None:
+def _clock(value: datetime, token: str, offset: int) -> str | None:
     letter, size = token[0], len(token)
     if letter == "H":
         return str(value.hour).rjust(min(size, 2), "0")
@@ -316,8 +328,8 @@ def _clock(value: datetime, token: str) -> str | None:
         meridiem = "PM" if value.hour >= 12 else "AM"
         return meridiem[0] if size == 1 else meridiem
     if letter == "z":
-        hours, minutes = divmod(abs(SYSTEM_OFFSET_MINUTES), 60)
-        sign = "-" if SYSTEM_OFFSET_MINUTES < 0 else "+"
+        hours, minutes = divmod(abs(offset), 60)
+        sign = "-" if offset < 0 else "+"
         if size == 1:
             return f"{sign}{hours}"
         return f"{sign}{hours:02d}" if size == 2 else f"{sign}{hours:02d}:{minutes:02d}"

@@ -212,7 +212,7 @@ def _format(ctx: Context, args: Sequence[Value]) -> Value:
     if kind not in ("", "date", "number"):
         raise FunctionError(f"the data format must be Date or Number, not {kind!r}")
     if kind == "date" or (kind == "" and isinstance(value, datetime)):
-        return formatting.format_date_net(date(value), pattern)
+        return formatting.format_date_net(date(value), pattern, ctx.env.utc_offset_minutes)
     amount = number_or_none(value)
     if amount is not None:
         return formatting.format_number(amount, pattern, culture)
@@ -220,7 +220,7 @@ def _format(ctx: Context, args: Sequence[Value]) -> Value:
         raise FunctionError(f"{text(value)!r} is not a number")
     parsed = parse_date(value) if isinstance(value, str) else None
     if parsed is not None:
-        return formatting.format_date_net(parsed, pattern)
+        return formatting.format_date_net(parsed, pattern, ctx.env.utc_offset_minutes)
     return text(value)
 
 
@@ -316,7 +316,7 @@ def _date_diff(ctx: Context, args: Sequence[Value]) -> Value:
 def _date_parse(ctx: Context, args: Sequence[Value]) -> Value:
     parsed = date(args[0], "the date")
     if len(args) > 1 and boolean(args[1]):
-        return parsed - timedelta(minutes=formatting.SYSTEM_OFFSET_MINUTES)
+        return parsed - timedelta(minutes=ctx.env.utc_offset_minutes)
     return parsed
 
 
@@ -348,4 +348,4 @@ def _format_date(ctx: Context, args: Sequence[Value]) -> Value:
     value = date(args[0], "the date")
     date_pattern = text(args[1]) if len(args) > 1 else None
     time_pattern = text(args[2]) if len(args) > 2 and args[2] not in (None, "") else None
-    return formatting.format_date(value, date_pattern, time_pattern)
+    return formatting.format_date(value, date_pattern, time_pattern, ctx.env.utc_offset_minutes)

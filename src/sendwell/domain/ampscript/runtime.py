@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from sendwell.domain.ampscript.errors import FunctionError
-from sendwell.domain.ampscript.formatting import SYSTEM_OFFSET_MINUTES, format_date
+from sendwell.domain.ampscript.formatting import format_date
 from sendwell.domain.ampscript.values import DAYS, MONTHS, Row, Value
-from sendwell.domain.clock import utcnow
+from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES, system_now
 
 MESSAGE_CONTEXTS = ("SEND", "PREVIEW", "VAWP", "FTAF")
 
@@ -35,11 +35,6 @@ class DataSource(Protocol):
         """Rows of the named data extension whose columns equal the values (AND), in the data
         extension's order; ``None`` when the account has no data extension of that name."""
         ...
-
-
-def system_now() -> datetime:
-    """Marketing Cloud system time: UTC-6 without daylight saving."""
-    return utcnow() + timedelta(minutes=SYSTEM_OFFSET_MINUTES)
 
 
 class LookupCache:
@@ -67,13 +62,21 @@ class RenderEnvironment:
     """Everything a render may consult besides the recipient's values."""
 
     data: DataSource | None = None
-    clock: Callable[[], datetime] = system_now
+    # Marketing Cloud's system time, UTC plus these minutes: what Now() gives (the caller passes
+    # the setting system_utc_offset_minutes). ``clock`` replaces the system clock (previews of a
+    # given moment, tests): it returns system time.
+    utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES
+    clock: Callable[[], datetime] | None = None
     # Lower-cased system strings of the job: _emailid, emailname_, member_busname, …
     system: Mapping[str, str] = field(default_factory=dict)
     message_context: str = "SEND"
     max_output: int = 2_000_000  # characters per part
     max_iterations: int = 100_000  # FOR iterations per recipient, all loops together
     lookups: LookupCache = field(default_factory=lambda: LookupCache(), compare=False, repr=False)
+
+    def now(self) -> datetime:
+        """Now in system time."""
+        return self.clock() if self.clock is not None else system_now(self.utc_offset_minutes)
 
 
 DEFAULT_ENVIRONMENT = RenderEnvironment()
@@ -125,7 +128,7 @@ class Context:
     def now(self) -> datetime:
         """The render's one instant: every ``Now()`` of a message gives the same time."""
         if self._now is None:
-            self._now = self.env.clock()
+            self._now = self.env.now()
         return self._now
 
     def count_iteration(self) -> None:
@@ -140,11 +143,11 @@ class Context:
         if name == "_messagecontext":
             return self.env.message_context
         if name.startswith("xt"):
-            return _send_date(self.now(), name)
+            return _send_date(self.now(), name, self.env.utc_offset_minutes)
         return None
 
 
-def _send_date(now: datetime, name: str) -> str | None:
+def _send_date(now: datetime, name: str, offset: int) -> str | None:
     if name == "xtmonth":
         return MONTHS[now.month - 1]
     if name == "xtmonthnumeric":
@@ -156,7 +159,7 @@ def _send_date(now: datetime, name: str) -> str | None:
     if name == "xtyear":
         return str(now.year)
     if name == "xtshortdate":
-        return format_date(now, "s", None)
+        return format_date(now, "s", None, offset)
     if name == "xtlongdate":
-        return format_date(now, "l", None)
+        return format_date(now, "l", None, offset)
     return None
