@@ -221,9 +221,14 @@ def captured(
     show: int = typer.Option(None, help="Print this captured message in full."),
 ) -> None:
     """List (or show) messages kept by the capture:// transport."""
+    from sendwell.services.accounts import Accounts
     from sendwell.services.captured import get_captured, list_captured
 
     engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    if not Accounts(engine).account_exists(mid):
+        # Else a mistyped MID reads as "0 captured messages", as if nothing had been sent.
+        _fail(SendwellError(f"there is no account with MID {mid} in this database."))
     if show is not None:
         try:
             _, data = get_captured(engine, mid, show)
