@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from lxml import etree
 
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR_VARIABLE = "SENDWELL_TEST_SHARED_DIR"
 PARTNER = "http://exacttarget.com/wsdl/partnerAPI"
 NS = {"p": PARTNER, "soap": "http://schemas.xmlsoap.org/soap/envelope/"}
+
+
+def shared_dir() -> Path:
+    """The project's shared folder (reference WSDL, seeds): ``$SENDWELL_TEST_SHARED_DIR``, or
+    ``shared`` beside the repository (``../shared``), where the project keeps it."""
+    configured = os.environ.get(SHARED_DIR_VARIABLE)
+    return Path(configured).expanduser() if configured else ROOT.parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the shared folder; skips, saying exactly what to provide, when it is missing."""
+    path = shared_dir() / relative
+    if not path.is_file():
+        pytest.skip(
+            f"needs {relative} from the project's shared folder, not found at {path}: set "
+            f"{SHARED_DIR_VARIABLE} to the folder that holds api/reference/etframework.wsdl "
+            "and seeds/ (default: ../shared beside the repository)"
+        )
+    return path
 
 
 def free_port() -> int:

@@ -64,44 +64,34 @@ def serve(
     import uvicorn
 
     from sendwell.app import create_app
+    from sendwell.cli_serve import (
+        PortUnavailable,
+        listen,
+        print_demo,
+        served_url,
+        with_served_address,
+    )
 
     _logging()
     settings = _settings()
     if workers is not None:
         settings = replace(settings, workers=workers)
+    try:
+        sock = listen(host, port)  # first: a taken port is said before any banner
+    except PortUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
+        raise typer.Exit(1) from None
+    settings = with_served_address(settings, host, port)
     application = create_app(settings)
-    base = settings.public_url or f"http://{host}:{port}"
+    base = settings.public_url or served_url(host, port)
     if demo:
         from sendwell.services.demo import ensure_demo
 
-        creds = ensure_demo(application.state.engine, settings)
-        _print_demo(base, creds)
-    uvicorn.run(application, host=host, port=port, log_level="info")
-
-
-def _print_demo(base: str, creds) -> None:  # type: ignore[no-untyped-def]
-    console.print("[bold green]Sendwell is ready[/bold green] (demo account)")
-    rows = [
-        ("SOAP endpoint", f"{base}/Service.asmx"),
-        ("WSDL", f"{base}/etframework.wsdl"),
-        ("Auth URL (v2)", f"{base}/v2/token"),
-        ("Auth URL (legacy)", f"{base}/v1/requestToken"),
-        ("REST base", f"{base}/"),
-        ("API docs", f"{base}/docs"),
-        ("Account (MID)", str(creds.mid)),
-        ("API username", creds.username),
-        ("API password", creds.password),
-        ("Client ID", creds.client_id),
-        ("Client secret", creds.client_secret),
-        ("Send definition (SOAP)", "CustomerKey Definition_Key"),
-        ("Send API", f"{base}/data/v1/integration/send/salesforce/email"),
-        ("Send API definition", "ExternalKey Demo_Salesforce_Send (demo CRM campaign)"),
-        ("Captured mail", f"{base}/capture/v1/messages (Bearer token), or: sendwell captured"),
-    ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        # Plain lines, never truncated: these get copied into client configurations.
-        console.print(f"  {name:<{width}}  {value}", soft_wrap=True, highlight=False)
+        print_demo(console, base, ensure_demo(application.state.engine, settings))
+    else:
+        console.print(f"Sendwell is listening on {base}", highlight=False)
+    config = uvicorn.Config(application, host=host, port=port, log_level="info")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
@@ -144,13 +134,15 @@ def bounces() -> None:
 
 @app.command()
 def demo() -> None:
-    """Create the demo account and data (or reset its credentials) without serving."""
+    """Create the demo account and data (once) and print its credentials, without serving."""
+    from sendwell.cli_serve import print_demo
     from sendwell.services.demo import ensure_demo
 
     settings = _settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    _print_demo(settings.public_url or "http://127.0.0.1:8080", ensure_demo(engine, settings))
+    base = settings.public_url or "http://127.0.0.1:8080"
+    print_demo(console, base, ensure_demo(engine, settings))
 
 
 @db_app.command("upgrade")
@@ -221,9 +213,14 @@ def captured(
     show: int = typer.Option(None, help="Print this captured message in full."),
 ) -> None:
     """List (or show) messages kept by the capture:// transport."""
+    from sendwell.services.accounts import Accounts
     from sendwell.services.captured import get_captured, list_captured
 
     engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    if not Accounts(engine).account_exists(mid):
+        # Else a mistyped MID reads as "0 captured messages", as if nothing had been sent.
+        _fail(SendwellError(f"there is no account with MID {mid} in this database."))
     if show is not None:
         try:
             _, data = get_captured(engine, mid, show)

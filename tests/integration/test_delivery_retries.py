@@ -216,3 +216,36 @@ def test_pause_resume_and_cancel_from_every_api(scripted, monkeypatch) -> None:
         f"/sendwell/v1/sends/{job2}/resume", headers={"Authorization": "Bearer x"}
     )
     assert other.status_code == 401
+
+
+def test_a_refused_cancel_says_canceled_in_every_api(scripted, monkeypatch) -> None:
+    world = scripted
+    token = world.client.post(
+        "/v2/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+        },
+    ).json()["access_token"]
+    key = make_definition(world.engine, world.mid, ["x@example.test"], "twice")
+    job = start_paused(world, key)
+    with world.engine.begin() as conn:
+        control(conn, world.mid, job, "cancel")
+    refusal = f"Send {job} is Canceled; it cannot be canceled."
+
+    rest = world.client.post(
+        f"/sendwell/v1/sends/{job}/cancel", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert (rest.status_code, rest.json()["message"]) == (409, refusal)
+    body = perform_start(key).replace("<Action>start</Action>", "<Action>stop</Action>")
+    _, response = soap(world.client, "Perform", body, user=world.user)
+    assert text(response, "p:Results/p:Result/p:StatusMessage") == refusal
+    from sendwell.cli import app
+
+    monkeypatch.setenv("SENDWELL_DATABASE_URL", world.settings.database_url)
+    result = CliRunner().invoke(app, ["send", "cancel", str(job), "--mid", str(world.mid)])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()) == f"error: {refusal}"
+    paused = CliRunner().invoke(app, ["send", "pause", str(job), "--mid", str(world.mid)])
+    assert f"Send {job} is Canceled; it cannot be paused." in paused.output

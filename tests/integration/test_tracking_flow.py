@@ -272,11 +272,16 @@ def test_clicks_opens_and_one_click_unsubscribe(tracked_world) -> None:  # type:
         f"/t/c/{token}/99999999999999999999",
         f"/t/c/{token}",
         "/t/c/x/1",
+        "/t/o/x",
+        "/t/",
     ):
+        # The recipient's browser gets a page saying so, not an API's JSON error.
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 404, url
         assert "location" not in response.headers
-        assert response.headers["content-type"].startswith("application/json")
+        assert response.headers["content-type"].startswith("text/html"), url
+        assert "<h1>This link is not valid</h1>" in response.text
+        assert response.headers["referrer-policy"] == "no-referrer"
     response = client.get(f"/t/c/{token}/1?url=https://evil.example.test", follow_redirects=False)
     assert response.headers["location"] == "https://shop.example.test/offers?a=1&b=2"
     response = client.get(f"/t/o/{tampered}.gif")

@@ -71,14 +71,24 @@ def test_same_id_matches_the_two_forms_and_tells_records_apart() -> None:
         ("001A0000006Vm9-", "only letters"),
         ("001A0000006Vm9rIA!", "only letters"),
         ("001A0000006Vm9é", "only letters"),
-        ("001A0000006Vm9rIA9", "invalid checksum suffix"),
+        ("001A0000006Vm9rIA9", "checksum of this 18-character id .* does not match"),
         # "000" sets bits on digit positions: no real id can carry it.
-        ("000000000000000000", "does not match its checksum suffix"),
+        ("000000000000000000", "checksum of this 18-character id .* does not match"),
     ],
 )
 def test_bad_ids_raise_value_error_naming_the_problem(bad: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         to18(bad)
+
+
+def test_a_mistyped_18_character_id_is_told_its_checksum_does_not_match() -> None:
+    # The published 003A0000005QB3AIAW with its last character mistyped (W -> X).
+    with pytest.raises(ValueError) as raised:
+        to18("003A0000005QB3AIAX")
+    message = str(raised.value)
+    assert "the checksum of this 18-character id ('IAX', its last three characters)" in message
+    assert "does not match its first 15 characters" in message
+    assert "is not a letter" not in message
 
 
 def test_a_non_string_is_rejected() -> None:

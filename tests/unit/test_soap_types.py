@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
+from tests.support import shared_file
 
 from sendwell.api.soap import types
 from sendwell.api.soap.types import ComplexType, EnumType, Field, PatternType
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/api/reference/etframework.wsdl"
+REFERENCE = "api/reference/etframework.wsdl"  # in the shared folder (tests/support.py)
 XS = "http://www.w3.org/2001/XMLSchema"
 
 # Every deliberate difference from the reference WSDL, and why.
@@ -91,9 +90,7 @@ def _our_fields(fields: tuple[Field, ...]) -> list[Shape]:
 
 @pytest.fixture(scope="module")
 def reference() -> dict[tuple[str, str], etree._Element]:
-    if not REFERENCE.exists():
-        pytest.skip(f"reference WSDL not found at {REFERENCE}")
-    schema = etree.parse(str(REFERENCE)).find(f".//{{{XS}}}schema")
+    schema = etree.parse(str(shared_file(REFERENCE))).find(f".//{{{XS}}}schema")
     return {
         (etree.QName(node).localname, node.get("name")): node
         for node in schema

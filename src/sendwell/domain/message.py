@@ -121,7 +121,9 @@ class CompiledMessage:
 
     __slots__ = (
         "_dynamic",
+        "_from_address",
         "_from_line",
+        "_from_name",
         "_header_templates",
         "_id_tail",
         "_job_id",
@@ -148,11 +150,18 @@ class CompiledMessage:
         self._header_templates = tuple(
             (name, compile_template(value)) for name, value in spec.recipient_headers
         )
-        self.fields = self.fields.union(*(t.fields for _, t in self._header_templates))
+        # The From name is personalised like the subject (a sender profile's "%%FromN%%").
+        from_name = compile_template(spec.from_name)
+        self.fields = self.fields.union(
+            from_name.fields, *(t.fields for _, t in self._header_templates)
+        )
+        # Marketing Cloud documents the order of body and subject only; the From name's place
+        # after the subject is inferred.
         scripted = [
             *((t, "HTMLBody") for t, subtype in bodies if subtype == "html"),
             *((t, "TextBody") for t, subtype in bodies if subtype == "plain"),
             (self._subject, "Subject"),
+            (from_name, "FromName"),
             *((t, name) for name, t in self._header_templates),
         ]
         self._scripts = tuple(
@@ -160,7 +169,14 @@ class CompiledMessage:
         )
         self._subject = _plain(self._subject)
         self._header_templates = tuple((n, _plain(t)) for n, t in self._header_templates)
-        self._from_line = f"From: {_mailbox(spec.from_name, spec.from_address, 6)}\r\n"
+        self._from_address = spec.from_address
+        self._from_name: Template | None = _plain(from_name) if from_name.fields else None
+        # A From name without slots is serialised once, as every static header is.
+        self._from_line = (
+            ""
+            if from_name.fields
+            else f"From: {_mailbox(spec.from_name, spec.from_address, 6)}\r\n"
+        )
         static = [] if spec.reply_to is None else [f"Reply-To: {spec.reply_to}"]
         if spec.cc:
             static.append("Cc: " + ", ".join(spec.cc))
@@ -219,8 +235,13 @@ class CompiledMessage:
         message_id = f"<{self._job_id}.{seq:d}{self._id_tail}"
         to = _mailbox(to_name, to_address, 4) if to_name else to_address
         pieces = self._pieces.copy()
+        from_line = self._from_line
+        if self._from_name is not None:
+            # _mailbox puts the filled name on one line: a value with CR/LF adds no header.
+            from_name = self._from_name.render(values)
+            from_line = f"From: {_mailbox(from_name, self._from_address, 6)}\r\n"
         pieces[0] = (
-            f"{self._from_line}To: {to}\r\n"
+            f"{from_line}To: {to}\r\n"
             f"Subject: {_unstructured(self._subject.render(values), 9)}\r\n"
             f"Date: {date}\r\nMessage-ID: {message_id}\r\n"
             + "".join(

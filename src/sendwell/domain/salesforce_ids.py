@@ -36,19 +36,30 @@ def _restore_case(id18: str) -> str:
         bits = _SUFFIX_ALPHABET.find(code)
         if bits < 0:
             raise ValueError(
-                f"Salesforce id {id18!r} has an invalid checksum suffix {id18[15:]!r}: "
-                "its characters must be A-Z or 0-5"
+                _checksum_mismatch(id18, "its last three characters must be A-Z or 0-5")
             )
         for i in range(5):
             if bits & (1 << i):
                 pos = block * 5 + i
                 if not chars[pos].isalpha():
                     raise ValueError(
-                        f"Salesforce id {id18!r} does not match its checksum suffix "
-                        f"{id18[15:]!r} (character {pos + 1} is not a letter)"
+                        _checksum_mismatch(
+                            id18,
+                            f"the checksum marks character {pos + 1} ({id18[pos]!r}) as an "
+                            "upper-case letter",
+                        )
                     )
                 chars[pos] = chars[pos].upper()
     return "".join(chars) + id18[15:].upper()
+
+
+def _checksum_mismatch(id18: str, detail: str) -> str:
+    # Said in the user's terms: a mistyped or cut id, not the bit arithmetic behind it.
+    return (
+        f"Salesforce id {id18!r}: the checksum of this 18-character id ({id18[15:]!r}, its "
+        f"last three characters) does not match its first 15 characters ({detail}); "
+        "copy the id again from Salesforce"
+    )
 
 
 def to18(value: str) -> str:

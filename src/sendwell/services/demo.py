@@ -3,18 +3,26 @@
 Creates MID 100001 with a child business unit, an API user and an installed package, and the
 objects of a realistic send: an email with personalization, sender and delivery profiles, send
 classifications, a sendable data extension of 1,000 subscribers, a filter over it, an exclusion
-data extension, and the email send definition ``Definition_Key``.
+data extension, and the email send definition ``Definition_Key``. The child unit 100002 holds
+the same objects with its own sender and 20 subscribers (2 excluded), so that the seed's second
+sample (``PerformOptions`` with the child's ``ClientID``, same ``Definition_Key``) sends there.
+
+The demo credentials survive restarts without being stored in clear anywhere: each one not set
+in the settings is derived from the installation's secret key (HMAC-SHA256 under its own label),
+so every start computes the same ones, prints them, and only their hashes are in the database.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import random
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, update
 
-from sendwell.config import Settings
+from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.secrets import hash_client_secret, hash_password
 from sendwell.services import send_definitions
 from sendwell.services.accounts import Accounts
@@ -26,6 +34,7 @@ from sendwell.store.tables import api_users, packages
 
 DEMO_MID = 100001
 DEMO_CHILD_MID = 100002
+CHILD_SUBSCRIBERS, CHILD_EXCLUDED = 20, 2  # the child unit's send: 18 messages
 CITIES = ("Berlin", "Paris", "Lisbon", "Oslo", "Madrid", "Vienna", "Prague", "Dublin")
 FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Linus", "Anita")
 LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson")
@@ -52,15 +61,32 @@ class DemoCredentials:
     client_secret: str
 
 
-def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> DemoCredentials:
-    """Create the demo account and data once; (re)set its credentials every time."""
-    creds = DemoCredentials(
+def demo_credentials(settings: Settings) -> DemoCredentials:
+    """The demo account's credentials: from the settings, or derived from the secret key."""
+
+    def derived(label: str) -> bytes:
+        key = resolve_secret_key(settings).encode()
+        return hmac.new(key, f"sendwell demo {label}".encode(), hashlib.sha256).digest()
+
+    def text(label: str, length: int) -> str:
+        return base64.urlsafe_b64encode(derived(label)).decode("ascii")[:length]
+
+    return DemoCredentials(
         DEMO_MID,
         settings.demo_username or "demo_api_user",
-        settings.demo_password or secrets.token_urlsafe(12),
-        settings.demo_client_id or "demo" + secrets.token_hex(10),
-        settings.demo_client_secret or secrets.token_urlsafe(18),
+        settings.demo_password or text("password", 16),  # 96 bits
+        settings.demo_client_id or "demo" + derived("client id")[:10].hex(),
+        settings.demo_client_secret or text("client secret", 43),  # 256 bits, as generated ones
     )
+
+
+def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> DemoCredentials:
+    """Create the demo account and data once; set its credentials to ``demo_credentials``.
+
+    Setting them again on every start is what keeps a restart working when the settings name
+    other ones; with nothing set they are the same as last time.
+    """
+    creds = demo_credentials(settings)
     accounts = Accounts(engine)
     if not accounts.account_exists(DEMO_MID):
         accounts.create_account(DEMO_MID, "Sendwell Demo")
@@ -71,7 +97,15 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
         )
         load_demo_objects(engine, DEMO_MID, subscribers)
         load_demo_salesforce_send(engine, DEMO_MID)
-        return creds
+    if not _has_definition(engine, DEMO_CHILD_MID):  # also for demo databases made before it
+        load_demo_objects(
+            engine,
+            DEMO_CHILD_MID,
+            CHILD_SUBSCRIBERS,
+            sender=("Sendwell Demo Child Unit", "child@sendwell.local"),
+            address_prefix="child",
+            excluded=CHILD_EXCLUDED,
+        )
     with engine.begin() as conn:
         conn.execute(
             update(api_users)
@@ -84,6 +118,12 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
             .values(client_id=creds.client_id, secret_hash=hash_client_secret(creds.client_secret))
         )
     return creds
+
+
+def _has_definition(engine: Engine, mid: int) -> bool:
+    with engine.connect() as conn:
+        found = find_ref(conn, mid, "EmailSendDefinition", {"CustomerKey": "Definition_Key"})
+    return found is not None
 
 
 def load_demo_salesforce_send(engine: Engine, mid: int) -> None:
@@ -110,7 +150,14 @@ def load_demo_salesforce_send(engine: Engine, mid: int) -> None:
         )
 
 
-def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None:
+def load_demo_objects(
+    engine: Engine,
+    mid: int,
+    subscribers: int = 1000,
+    sender: tuple[str, str] = ("Sendwell Demo", "news@sendwell.local"),
+    address_prefix: str = "subscriber",
+    excluded: int = 10,
+) -> None:
     """The objects of the demo send, created through the same kinds the APIs use."""
     with engine.begin() as conn:
 
@@ -121,8 +168,8 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
             "SenderProfile",
             CustomerKey="Default",
             Name="Default",
-            FromName="Sendwell Demo",
-            FromAddress="news@sendwell.local",
+            FromName=sender[0],
+            FromAddress=sender[1],
         )
         create("DeliveryProfile", CustomerKey="Default", Name="Default")
         for key, kind in (
@@ -180,7 +227,7 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
                 de.props,
                 {
                     "SubscriberKey": f"demo-{i:05d}",
-                    "EmailAddress": f"subscriber{i:05d}@example.test",
+                    "EmailAddress": f"{address_prefix}{i:05d}@example.test",
                     "FirstName": rng.choice(FIRST),
                     "LastName": rng.choice(LAST),
                     "City": CITIES[i % len(CITIES)],
@@ -198,10 +245,10 @@ def load_demo_objects(engine: Engine, mid: int, subscribers: int = 1000) -> None
                     excl.props,
                     {
                         "SubscriberKey": f"demo-{i:05d}",
-                        "EmailAddress": f"subscriber{i:05d}@example.test",
+                        "EmailAddress": f"{address_prefix}{i:05d}@example.test",
                     },
                 )
-                for i in range(1, min(subscribers, 10) + 1)
+                for i in range(1, min(subscribers, excluded) + 1)
             ],
         )
         create(

@@ -157,6 +157,7 @@ def resolve_sender(
         raise Invalid(f"The From address {str(from_address)[:254]!r} is not valid.", 2)
     if "\r" in from_name or "\n" in from_name:
         raise Invalid("The From name must not contain line breaks.", 2)
+    check_content({"FromName": from_name}, "FromName")  # personalised per recipient
     return from_name, from_address, props.get("ReplyToAddress") or None
 
 

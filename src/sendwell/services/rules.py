@@ -44,6 +44,7 @@ def normalise_sender_profile(conn: Connection, mid: int, props: dict, old: Mappi
     if not valid_email(props.get("FromAddress")):
         raise Invalid(f"SenderProfile FromAddress {props.get('FromAddress')!r} is not valid.")
     _no_newlines(props, "FromName", "FromAddress", "ReplyToAddress", "ReplyToDisplayName")
+    check_content(props, "FromName", code=2)  # personalised per recipient, like a subject
     return props
 
 

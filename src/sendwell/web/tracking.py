@@ -1,8 +1,9 @@
 """The links inside sent messages: open pixel, click redirect, unsubscribe, profile center.
 
 Every URL carries a recipient's signed token (``sendwell.domain.tracking``). A bad token records
-nothing: the pixel still answers with its image, the click and the pages with 404. The click
-redirects only to a URL stored for the token's job, never to one taken from the request.
+nothing: the pixel still answers with its image, the click and the pages with a small 404 page
+(HTML: a recipient's browser opens these links, never an API client). The click redirects only
+to a URL stored for the token's job, never to one taken from the request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -71,10 +72,10 @@ def click(token: str, url_id: str, request: Request) -> Response:
     send job, as Marketing Cloud's click-tracking redirect does; a bad token or link number gets
     404 and never a redirect elsewhere. No auth: the signed token."""
     if not (url_id.isascii() and url_id.isdigit() and len(url_id) <= 9):
-        raise HTTPException(404)
+        return _invalid_page()
     target = events.click(request.app.state.engine, _key(request), token, int(url_id))
     if target is None:
-        raise HTTPException(404)
+        return _invalid_page()
     return RedirectResponse(
         target, status_code=302, headers={**_NO_CACHE, "Referrer-Policy": "no-referrer"}
     )
@@ -106,9 +107,19 @@ def profile_center(token: str, request: Request) -> HTMLResponse:
     return _page("tracking_profile.html", recipient, action=f"../u/{token}")
 
 
+@router.get("/{rest:path}")
+def cut_link(rest: str) -> HTMLResponse:
+    """A link cut short or mangled by a mail client (``/t/c/{token}``): the same 404 page."""
+    return _invalid_page()
+
+
+def _invalid_page() -> HTMLResponse:
+    html = _templates.get_template("tracking_invalid.html").render()
+    return HTMLResponse(html, status_code=404, headers=_PAGE_HEADERS)
+
+
 def _page(name: str, recipient: events.Recipient | None, **context: Any) -> HTMLResponse:
     if recipient is None:
-        html = _templates.get_template("tracking_invalid.html").render()
-        return HTMLResponse(html, status_code=404, headers=_PAGE_HEADERS)
+        return _invalid_page()
     html = _templates.get_template(name).render(recipient=recipient, **context)
     return HTMLResponse(html, headers=_PAGE_HEADERS)
