@@ -107,9 +107,10 @@ def profile_center(token: str, request: Request) -> HTMLResponse:
     return _page("tracking_profile.html", recipient, action=f"../u/{token}")
 
 
-@router.get("/{rest:path}")
+@router.get("/{rest:path}", include_in_schema=False)
 def cut_link(rest: str) -> HTMLResponse:
-    """A link cut short or mangled by a mail client (``/t/c/{token}``): the same 404 page."""
+    """A link cut short or mangled by a mail client (``/t/c/{token}``): the same 404 page.
+    No auth."""
     return _invalid_page()
 
 
