@@ -1,10 +1,39 @@
 """Domain errors: values that the API layers map to a SOAP result/fault or a REST JSON error.
 
-Codes follow Marketing Cloud's published error codes where one exists (0_99, 42000-42117,
-310000-310007); each protocol maps them in exactly one place.
+Each error carries Marketing Cloud's error code for the SOAP partner API (``code``); the REST
+layer maps the error's class (or a REST code given explicitly) to an HTTP status and errorcode
+in ``api.rest.errors``. The codes are named here, once, with the page that documents them.
 """
 
 from __future__ import annotations
+
+# A message is shown to the caller and logged: however it was built, it stays this short.
+MESSAGE_LIMIT = 1000
+# How much of a caller's value a message quotes (``shown``).
+QUOTE_LIMIT = 80
+
+
+def shown(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: a message never echoes a huge value."""
+    return _cut(repr(value), value, limit)
+
+
+def clipped(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``str(value)`` cut like ``shown``, for values a message writes unquoted (an Id)."""
+    return _cut(str(value), value, limit)
+
+
+def _cut(text: str, value: object, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(str(value)):,} characters)"
+
+
+def bounded(message: str) -> str:
+    """A message cut to MESSAGE_LIMIT characters, whatever values it quotes."""
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return message[:MESSAGE_LIMIT] + "…"
 
 
 class SendwellError(Exception):
@@ -13,6 +42,7 @@ class SendwellError(Exception):
     code: int = 2
 
     def __init__(self, message: str, code: int | None = None) -> None:
+        message = bounded(message)
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -87,13 +117,20 @@ class WrongState(SendwellError):
     code = 30002
 
 
-# REST error codes (Marketing Cloud's error-handling table).
-REST_MISSING_FIELD = 10002
-REST_INVALID_VALUE = 10005
-REST_INVALID_TYPE = 10001
-REST_NOT_FOUND = 30003
+# --- SOAP partner API error codes --------------------------------------------------------------
+# General codes 1-17: Marketing Cloud's "Error Codes 0-99" page (mc-apis, error_codes_0_99),
+# summarised in /work/shared/api/soap-partner-api.md section 7.1.
+ERR_DUPLICATE = 1  # name (partner key) already exists
+ERR_GENERAL = 2  # general exception; also Sendwell's code for a malformed request value
+ERR_NOT_FOUND = 3  # the object to update (or act on) does not exist
+ERR_NO_ACCESS = 4  # "You don't have access to an account with ..."
+ERR_CANNOT_PERFORM = 5  # "Cannot perform {method} on objects of type {object}"
+ERR_UNSUPPORTED_TYPE = 8  # "This operation does not support the APIObject of type [type]"
+ERR_LOGIN = 12  # bad username or password (a Security fault)
 
-# Marketing Cloud's EmailSendDefinition codes (42000-42117).
+# EmailSendDefinition codes 42000-42117: "Error Codes 42000-42117" (mc-apis,
+# emailsenddefinition_error_codes), soap-partner-api.md section 7.1.
+ESD_NOT_IMPLEMENTED = 42000
 ESD_NOT_FOUND = 42002
 ESD_CLASSIFICATION_NOT_FOUND = 42003
 ESD_EMAIL_NOT_FOUND = 42004
@@ -101,5 +138,37 @@ ESD_EMAIL_NOT_SPECIFIED = 42005
 ESD_LIST_NOT_FOUND = 42007
 ESD_DE_NOT_FOUND = 42008
 ESD_CUSTOMER_KEY_INVALID = 42100
+ESD_NAME_INVALID = 42101
+ESD_SUBJECT_INVALID = 42103
 ESD_INVALID_PERSONALIZATION = 42106
 ESD_SEND_DEFINITION_LIST_INVALID = 42110
+
+# DataExtension codes 310000-310099: "DataExtension Object Error Codes" (mc-apis,
+# 310000_310099_dataextension_object), soap-partner-api.md section 7.1.
+DE_NOT_FOUND = 310001  # no key found among ObjectID, CustomerKey and Name
+DE_ROW_NOT_FOUND = 310002  # delete target not found
+DE_FIELDS_INVALID = 310003
+DE_ROW_INVALID = 310007
+
+# Subscriber codes. 180008 is evidenced for a triggered send with no valid subscriber
+# (triggered-transactional.md section 6.2); using it for an invalid address and 12014 for a
+# duplicate subscriber is Sendwell's choice (no public source found).
+SUBSCRIBER_DUPLICATE = 12014
+SUBSCRIBER_EMAIL_INVALID = 180008
+
+# "The DataFilter that was provided is invalid." (FuelSDK-Node-SOAP issue #121).
+FILTER_INVALID = 373009
+
+# --- REST error codes: Marketing Cloud's error-handling table (send-api-rest.md section 8.2) ----
+REST_NOT_AUTHORIZED = 0
+REST_GENERIC = 10000
+REST_INVALID_TYPE = 10001
+REST_MISSING_FIELD = 10002
+REST_MALFORMED_JSON = 10004
+REST_INVALID_VALUE = 10005
+REST_FORBIDDEN = 20000
+REST_INSUFFICIENT_PRIVILEGES = 20002
+REST_INVALID_OPERATION = 30001
+REST_WRONG_STATE = 30002
+REST_NOT_FOUND = 30003
+REST_EXISTS = 30004

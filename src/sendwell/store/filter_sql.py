@@ -8,13 +8,13 @@ case-insensitive (as Marketing Cloud's database collation is).
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import Numeric, and_, cast, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from sendwell.domain.errors import Invalid
-from sendwell.domain.filters import COMPARISONS, Complex, Filter, Simple
+from sendwell.domain.errors import Invalid, shown
+from sendwell.domain.filters import COMPARISONS, Complex, Filter, Simple, finite_number
 
 # property name -> (text-valued SQL expression, Marketing Cloud field type)
 ColumnFor = Callable[[str], tuple[ColumnElement, str]]
@@ -86,10 +86,10 @@ def _ordered(col: ColumnElement, op: str, values: list) -> ColumnElement[bool]:
 
 
 def _number(value: object, prop: str) -> Decimal:
-    try:
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Invalid(f"The value {value!r} for {prop} is not a number.") from None
+    number = finite_number(value)
+    if number is None:  # NaN and infinities compare with nothing in SQL
+        raise Invalid(f"The value {shown(value)} for {shown(prop)} is not a finite number.")
+    return number
 
 
 def _text(value: object) -> str:
