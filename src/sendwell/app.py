@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.utils import formatdate
 
@@ -11,28 +10,31 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
 from sendwell.api import access_log, docs
+from sendwell.api.asgi import BodyLimit, CatchUnexpected
 from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
 from sendwell.api.rest.errors import (
     DOCS,
     OAuthError,
     RestError,
+    domain_error_handler,
+    error_body,
     oauth_error_handler,
     rest_error_handler,
 )
 from sendwell.api.soap import views as soap_views
 from sendwell.config import Settings
+from sendwell.domain.errors import REST_GENERIC, SendwellError
 from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
 from sendwell.services.logins import LoginGuard, Logins
 from sendwell.store.db import make_engine, upgrade
 from sendwell.web import tracking as tracking_links
-
-log = logging.getLogger("sendwell")
 
 # Paths clients spell in more than one case (FuelSDK posts to /service.asmx).
 CASE_INSENSITIVE = {
@@ -93,11 +95,11 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.state.wake_workers = workers.wake if workers else (lambda: None)
     app.state.started_http_date = formatdate(usegmt=True)
     app.add_exception_handler(RestError, rest_error_handler)
+    app.add_exception_handler(SendwellError, domain_error_handler)
     app.add_exception_handler(OAuthError, oauth_error_handler)
     app.add_exception_handler(send_api.SendApiError, send_api.send_api_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(soap_views.router)
     app.include_router(auth.router)
     app.include_router(captured.router)
@@ -108,8 +110,35 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(tracking_links.router)
     docs.install_openapi(app)
     docs.install_pages(app)
+    # Outermost last: errors caught, then paths made canonical, then bodies limited.
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings), answer=_answer)
     app.add_middleware(CaseInsensitivePaths)
+    app.add_middleware(CatchUnexpected, answer=_answer)
     return app
+
+
+def _body_limits(settings: Settings) -> Callable[[str], int]:
+    """The request body limit of a path: SOAP envelopes, token requests, other JSON bodies."""
+    token_paths = {"/v2/token", "/v1/requesttoken"}
+
+    def limit_for(path: str) -> int:
+        path = path.lower()
+        if path == "/service.asmx":
+            return settings.max_request_bytes
+        if path in token_paths:
+            return settings.max_token_request_bytes
+        return settings.max_json_request_bytes
+
+    return limit_for
+
+
+def _answer(scope: Scope, status: int, message: str) -> Response:
+    """An error answered outside any route (a body over its limit, an unexpected error), in
+    the caller's protocol: a SOAP fault on the SOAP endpoint, Marketing Cloud's JSON elsewhere."""
+    if scope["path"].lower() == "/service.asmx":
+        return soap_views.fault_response(Request(scope), status, message)
+    code = 500 if status >= 500 else REST_GENERIC
+    return JSONResponse(error_body(message, code, ""), status_code=status)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -133,11 +162,3 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     else:
         body = {"message": str(exc.detail), "errorcode": 0, "documentation": ""}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=exc)
-    return JSONResponse(
-        {"message": "Internal Server Error", "errorcode": 500, "documentation": ""},
-        status_code=500,
-    )

@@ -72,7 +72,12 @@ class Settings:
     # Per destination domain: "gmail.com:rate=10,concurrency=2;yahoo.com:rate=5"
     domain_limits: str = ""
     token_ttl_seconds: int = 1200
+    # Request body limits, enforced while the body streams in (413, or a SOAP fault): SOAP
+    # envelopes; the unauthenticated token routes (a token request is well under 1 KB); every
+    # other route (JSON bodies of a few KB).
     max_request_bytes: int = 10 * 1024 * 1024
+    max_token_request_bytes: int = 64 * 1024
+    max_json_request_bytes: int = 2 * 1024 * 1024
     message_id_domain: str = "sendwell.local"
     # Marketing Cloud "system time" is UTC-6 without daylight saving; naive REST times use it.
     system_utc_offset_minutes: int = -360

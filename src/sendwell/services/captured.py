@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select
 
 from sendwell.domain.errors import NotFound
+from sendwell.domain.limits import parse_id
 from sendwell.store.tables import captured_messages
 
 
@@ -35,7 +36,7 @@ def list_captured(
     """Newest first; the total count and one page."""
     where = [captured_messages.c.mid == mid]
     if job_id is not None:
-        where.append(captured_messages.c.job_id == job_id)
+        where.append(captured_messages.c.job_id == (parse_id(job_id) or -1))  # -1: no such job
     if to:
         where.append(func.lower(captured_messages.c.rcpt_to) == to.lower())
     with engine.connect() as conn:
@@ -51,12 +52,14 @@ def list_captured(
 
 
 def get_captured(engine: Engine, mid: int, message_id: int) -> tuple[CapturedSummary, bytes]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(captured_messages).where(
-                captured_messages.c.mid == mid, captured_messages.c.id == message_id
-            )
-        ).first()
+    number, row = parse_id(message_id), None
+    if number is not None:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(captured_messages).where(
+                    captured_messages.c.mid == mid, captured_messages.c.id == number
+                )
+            ).first()
     if row is None:
         raise NotFound(f"Captured message {message_id} was not found.")
     return _summary(row), row.data

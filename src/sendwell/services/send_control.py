@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from sendwell.domain.clock import utcnow
-from sendwell.domain.errors import ESD_NOT_FOUND, NotFound, WrongState
+from sendwell.domain.errors import ESD_NOT_FOUND, NotFound, WrongState, shown
 from sendwell.domain.jobs import CONTROL_ACTIONS, JobStatus
 from sendwell.store import jobs
 from sendwell.store.tables import send_instances
@@ -21,7 +21,7 @@ from sendwell.store.tables import send_instances
 def control(conn: Connection, mid: int, job_id: int | str, action: str) -> str:
     """Apply ``pause``, ``resume`` or ``cancel``; returns the job's new status."""
     if action not in CONTROL_ACTIONS:
-        raise WrongState(f"Unknown action {action!r}; use pause, resume or cancel.")
+        raise WrongState(f"Unknown action {shown(action)}; use pause, resume or cancel.")
     row = jobs.job_row(conn, mid, job_id)
     step = jobs.move(conn, row, action)
     if step.target == JobStatus.CANCELED:  # a REST instance of this job settles to Canceled

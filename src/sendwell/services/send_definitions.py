@@ -14,13 +14,17 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import (
+    REST_EXISTS,
     REST_INVALID_VALUE,
     REST_MISSING_FIELD,
     REST_NOT_FOUND,
     Invalid,
     NotFound,
+    clipped,
+    shown,
 )
 from sendwell.domain.jobs import addresses
+from sendwell.domain.limits import check_lengths, parse_id
 from sendwell.domain.salesforce_ids import same_id
 from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import find_ref
@@ -50,7 +54,7 @@ def _number(body: Mapping[str, Any], field: str) -> int | None:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise Invalid(f"{field} must be a number, not {value!r}", REST_INVALID_VALUE) from None
+        raise Invalid(f"{field} must be a number, not {shown(value)}", REST_INVALID_VALUE) from None
 
 
 def validate(
@@ -58,6 +62,7 @@ def validate(
 ) -> dict[str, Any]:
     """Check an EmailDefinition and return it as stored: defaults filled, references checked."""
     body = {k: v for k, v in given.items() if v is not None}
+    check_lengths("EmailDefinition", body)
     missing = [f for f in REQUIRED if body.get(f) in (None, "", [])]
     if missing:
         raise Invalid(
@@ -90,7 +95,7 @@ def validate(
     for field in ("CC", "Bcc"):
         for address in addresses(body.get(field)):
             if not valid_email(address):
-                raise Invalid(f"{field} address {address!r} is not valid", REST_INVALID_VALUE)
+                raise Invalid(f"{field} address {shown(address)} is not valid", REST_INVALID_VALUE)
     body["Targets"] = _audience(conn, mid, body.get("Targets"), "Target", secret_key)
     body["Exclusions"] = _audience(conn, mid, body.get("Exclusions") or [], "Exclusion", secret_key)
     types = {a["Type"] for a in body["Targets"] + body["Exclusions"]}
@@ -171,7 +176,7 @@ def create(
 ) -> dict[str, Any]:
     key = given.get("ExternalKey")
     if key and _by_key(conn, mid, key) is not None:
-        raise Invalid(f"A definition with ExternalKey '{key}' already exists", 30004)
+        raise Invalid(f"A definition with ExternalKey {shown(key)} already exists", REST_EXISTS)
     body = validate(conn, mid, given, None, secret_key)
     now = utcnow()
     definition_id = conn.execute(
@@ -194,7 +199,7 @@ def replace(
     key = given.get("ExternalKey") or row.external_key
     other = _by_key(conn, mid, key)
     if other is not None and other.id != row.id:
-        raise Invalid(f"A definition with ExternalKey '{key}' already exists", 30004)
+        raise Invalid(f"A definition with ExternalKey {shown(key)} already exists", REST_EXISTS)
     body = validate(conn, mid, given, key, secret_key)
     conn.execute(
         update(send_definitions)
@@ -211,9 +216,10 @@ def get(conn: Connection, mid: int, definition_id: str) -> dict[str, Any]:
 def get_row(conn: Connection, mid: int, definition_id: str, include_deleted: bool = False) -> Any:
     """The definition row, or NotFound in Marketing Cloud's words."""
     row = None
-    if str(definition_id).strip().isdigit():
+    number = parse_id(definition_id)
+    if number is not None:
         query = select(send_definitions).where(
-            send_definitions.c.mid == mid, send_definitions.c.id == int(definition_id)
+            send_definitions.c.mid == mid, send_definitions.c.id == number
         )
         if not include_deleted:
             query = query.where(send_definitions.c.deleted_at.is_(None))
@@ -221,7 +227,7 @@ def get_row(conn: Connection, mid: int, definition_id: str, include_deleted: boo
     if row is None:
         raise NotFound(
             "Unable to find a salesforce email send definition with the Id "
-            f"{definition_id} for mid {mid}",
+            f"{clipped(definition_id)} for mid {mid}",
             REST_NOT_FOUND,
         )
     return row

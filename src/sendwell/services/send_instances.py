@@ -21,7 +21,10 @@ from sendwell.domain.errors import (
     Invalid,
     NotFound,
     WrongState,
+    clipped,
+    shown,
 )
+from sendwell.domain.limits import parse_id
 from sendwell.services import send_definitions
 from sendwell.store.tables import chunks, send_instances, send_jobs
 from sendwell.store.tables import send_definitions as send_definitions_table
@@ -35,7 +38,7 @@ def parse_start(text: str, utc_offset_minutes: int) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise Invalid(
-            f"StartDateTime {text!r} is not an ISO 8601 date and time", REST_INVALID_VALUE
+            f"StartDateTime {shown(text)} is not an ISO 8601 date and time", REST_INVALID_VALUE
         ) from None
     return from_incoming(moment, utc_offset_minutes)
 
@@ -75,16 +78,15 @@ def schedule(
 
 def _instance_row(conn: Connection, mid: int, instance_id: str) -> Any:
     row = None
-    if str(instance_id).strip().isdigit():
+    number = parse_id(instance_id)
+    if number is not None:
         row = conn.execute(
-            select(send_instances).where(
-                send_instances.c.mid == mid, send_instances.c.id == int(instance_id)
-            )
+            select(send_instances).where(send_instances.c.mid == mid, send_instances.c.id == number)
         ).first()
     if row is None:
         raise NotFound(
             "Unable to find a salesforce email send instance with the Id "
-            f"{instance_id} for mid {mid}",
+            f"{clipped(instance_id)} for mid {mid}",
             REST_NOT_FOUND,
         )
     return row

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from sendwell.domain.clock import utcnow
-from sendwell.domain.errors import NotFound
+from sendwell.domain.errors import REST_NOT_FOUND, NotFound, clipped
 from sendwell.domain.jobs import (
     TERMINAL,
     JobPhase,
@@ -22,13 +22,14 @@ from sendwell.domain.jobs import (
     Transition,
     transition,
 )
+from sendwell.domain.limits import parse_id
 from sendwell.domain.throttle import PeriodState, Throttle, after_delivery
 from sendwell.store.audience import AudienceCounts
 from sendwell.store.leases import claim_first
 from sendwell.store.tables import send_jobs
 
 # Marketing Cloud's REST "not found" errorcode; SOAP callers map NotFound to their own code.
-JOB_NOT_FOUND = 30003
+JOB_NOT_FOUND = REST_NOT_FOUND
 
 
 def create_job(
@@ -63,14 +64,13 @@ def spec_of(job: Any) -> JobSpec:
 
 def job_row(conn: Connection, mid: int, job_id: int | str) -> Any:
     """The account's job ``job_id`` (a number, or its text); NotFound otherwise."""
-    text = str(job_id).strip()
-    row = None
-    if text.isdigit() and len(text) < 16:
+    number, row = parse_id(job_id), None  # a number no job can have is not found
+    if number is not None:
         row = conn.execute(
-            select(send_jobs).where(send_jobs.c.mid == mid, send_jobs.c.id == int(text))
+            select(send_jobs).where(send_jobs.c.mid == mid, send_jobs.c.id == number)
         ).first()
     if row is None:
-        raise NotFound(f"Send {str(job_id)[:40]} was not found.", JOB_NOT_FOUND)
+        raise NotFound(f"Send {clipped(job_id)} was not found.", JOB_NOT_FOUND)
     return row
 
 

@@ -3,7 +3,6 @@ the Bearer-token dependency every REST route uses."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,13 +12,18 @@ from fastapi.responses import JSONResponse
 
 from sendwell.api import docs
 from sendwell.api.rest.errors import DOCS, OAuthError, RestError
+from sendwell.api.rest.json_body import MalformedJson, parse_json
 from sendwell.domain.errors import (
+    REST_INSUFFICIENT_PRIVILEGES,
+    REST_NOT_FOUND,
+    REST_TEMPORARILY_BLOCKED,
     AuthError,
     Forbidden,
     InsufficientPrivileges,
     LoginThrottled,
     ScopeError,
     TokenExpired,
+    shown,
 )
 from sendwell.domain.permissions import Access, Area
 from sendwell.services.accounts import Principal
@@ -49,7 +53,7 @@ def _throttled(exc: LoginThrottled, oauth: bool) -> JSONResponse:
     """
     body: dict[str, Any] = {
         "message": exc.message,
-        "errorcode": 50200,
+        "errorcode": REST_TEMPORARILY_BLOCKED,
         "retryAfter": exc.retry_after,
         "documentation": DOCS,
     }
@@ -70,16 +74,16 @@ def base_url(request: Request) -> str:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > 64 * 1024:
-        raise OAuthError(400, "invalid_request", "The request body is too large.")
+    raw = await request.body()  # at most settings.max_token_request_bytes (api.body_limit)
     content_type = request.headers.get("content-type", "")
     try:
         if "application/x-www-form-urlencoded" in content_type:
             return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise OAuthError(400, "invalid_request", "The request body is not valid JSON.") from None
+        data = parse_json(raw)
+    except UnicodeDecodeError:
+        raise OAuthError(400, "invalid_request", "The request body is not UTF-8.") from None
+    except MalformedJson as exc:
+        raise OAuthError(400, "invalid_request", str(exc)) from None
     if not isinstance(data, dict):
         raise OAuthError(400, "invalid_request", "The request body must be a JSON object.")
     return {str(k).lower(): v for k, v in data.items()}
@@ -188,7 +192,7 @@ def require_scope(principal: Principal, area: Area, access: Access) -> Principal
     try:
         principal.require(area, access, f"{access.value} access to {area.name}")
     except InsufficientPrivileges:
-        raise RestError(403, "Insufficient privileges", 20002) from None
+        raise RestError(403, "Insufficient privileges", REST_INSUFFICIENT_PRIVILEGES) from None
     return principal
 
 
@@ -230,7 +234,7 @@ def endpoint(
     """One base URL by type (`soap`, `rest` or `ftp`), as Marketing Cloud's
     `GET /platform/v1/endpoints/{type}`. Auth: Bearer token."""
     if endpoint_type.lower() not in ENDPOINT_TYPES:
-        raise RestError(404, f"No endpoint exists for key '{endpoint_type}'.", 30003)
+        raise RestError(404, f"No endpoint exists for key {shown(endpoint_type)}.", REST_NOT_FOUND)
     return _endpoint(request, endpoint_type.lower())
 
 

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from sendwell.api.rest.auth import object_scoped
-from sendwell.api.rest.errors import RestError
-from sendwell.domain.errors import NotFound
+from sendwell.domain.limits import MAX_PAGE
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.captured import clear_captured, get_captured, list_captured, parsed
@@ -26,7 +25,7 @@ def messages(
     request: Request,
     job_id: int | None = Query(None, alias="jobId"),
     to: str | None = None,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=500, alias="pageSize"),
     principal: Principal = Depends(READ),
 ) -> dict[str, Any]:
@@ -50,10 +49,7 @@ def message(
 ) -> dict[str, Any]:
     """One captured message with its headers and decoded text and HTML parts. Sendwell's own.
     Auth: Bearer token."""
-    try:
-        summary, data = get_captured(request.app.state.engine, principal.mid, message_id)
-    except NotFound as exc:
-        raise RestError(404, exc.message, 404) from None
+    summary, data = get_captured(request.app.state.engine, principal.mid, message_id)
     return {**asdict(summary), **parsed(data)}
 
 
@@ -61,10 +57,7 @@ def message(
 def raw(message_id: int, request: Request, principal: Principal = Depends(READ)) -> Response:
     """One captured message byte for byte as it would have gone over SMTP
     (`message/rfc822`). Sendwell's own. Auth: Bearer token."""
-    try:
-        _, data = get_captured(request.app.state.engine, principal.mid, message_id)
-    except NotFound as exc:
-        raise RestError(404, exc.message, 404) from None
+    _, data = get_captured(request.app.state.engine, principal.mid, message_id)
     return Response(data, media_type="message/rfc822")
 
 

@@ -8,13 +8,15 @@ Marketing Cloud prefix.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
+from sendwell.api.rest.json_body import json_object
+from sendwell.domain.errors import REST_INVALID_TYPE, REST_INVALID_VALUE, shown
+from sendwell.domain.limits import MAX_PAGE
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.catalog import rows_of
@@ -61,10 +63,12 @@ def _value(item: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _matches(item: dict[str, Any], query: dict[str, Any] | None) -> bool:
+def _matches(item: dict[str, Any], query: Any) -> bool:
     """Content Builder's simple and compound queries over the few fields emails have here."""
     if not query:
         return True
+    if not isinstance(query, dict):
+        raise RestError(400, "A query must be a JSON object", REST_INVALID_TYPE)
     if "leftOperand" in query:
         left, right = (
             _matches(item, query["leftOperand"]),
@@ -77,7 +81,9 @@ def _matches(item: dict[str, Any], query: dict[str, Any] | None) -> bool:
         )
     prop = str(query.get("property", ""))
     if prop.lower() not in FILTERABLE:
-        raise RestError(400, f"Querying assets by {prop!r} is not supported here", 10005)
+        raise RestError(
+            400, f"Querying assets by {shown(prop)} is not supported here", REST_INVALID_VALUE
+        )
     actual = _value(item, prop)
     op = str(query.get("simpleOperator", "equal")).lower()
     wanted = query.get("value")
@@ -88,8 +94,18 @@ def _matches(item: dict[str, Any], query: dict[str, Any] | None) -> bool:
     if op == "like":
         return str(wanted).lower().strip("%") in str(actual).lower()
     if op == "in":
-        return str(actual).lower() in {str(v).lower() for v in (wanted or [])}
-    raise RestError(400, f"The operator {op!r} is not supported here", 10005)
+        choices = wanted if isinstance(wanted, list) else [wanted]
+        return str(actual).lower() in {str(v).lower() for v in choices}
+    raise RestError(400, f"The operator {shown(op)} is not supported here", REST_INVALID_VALUE)
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON number or digit string as an int (not a boolean, not a fraction)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip()) if len(value.strip()) < 20 else MAX_PAGE + 1
+    return None
 
 
 def _page(items: list[dict[str, Any]], page: int, size: int) -> dict[str, Any]:
@@ -105,7 +121,7 @@ def _page(items: list[dict[str, Any]], page: int, size: int) -> dict[str, Any]:
 @router.get("/asset/v1/content/assets", summary="List emails (Content Builder form)")
 def list_assets(
     request: Request,
-    page: int = Query(1, alias="$page", ge=1),
+    page: int = Query(1, alias="$page", ge=1, le=MAX_PAGE),
     page_size: int = Query(50, alias="$pageSize", ge=1, le=500),
     principal: Principal = Depends(READ_EMAILS),
 ) -> dict[str, Any]:
@@ -122,19 +138,20 @@ async def query_assets(
     """The account's emails matching a Content Builder `query` (`{"property", "simpleOperator",
     "value"}`) with `page` paging, as Marketing Cloud's `POST /asset/v1/content/assets/query`.
     Auth: Bearer token."""
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise RestError(400, "The request body is not valid JSON", 10004) from None
-    if not isinstance(body, dict):
-        raise RestError(400, "The request body must be a JSON object", 10004)
+    body = await json_object(request)
     paging = body.get("page") or {}
-    try:
-        page, size = int(paging.get("page", 1)), min(int(paging.get("pageSize", 50)), 500)
-    except (TypeError, ValueError):
-        raise RestError(400, "page.page and page.pageSize must be numbers", 10001) from None
-    if page < 1 or size < 1:
-        raise RestError(400, "page.page and page.pageSize must be positive", 10005)
+    if not isinstance(paging, dict):
+        raise RestError(400, "page must be a JSON object", REST_INVALID_TYPE)
+    page, size = _whole(paging.get("page", 1)), _whole(paging.get("pageSize", 50))
+    if page is None or size is None:
+        raise RestError(400, "page.page and page.pageSize must be numbers", REST_INVALID_TYPE)
+    if not (1 <= page <= MAX_PAGE and size >= 1):
+        raise RestError(
+            400,
+            f"page.page must be from 1 to {MAX_PAGE}; page.pageSize positive",
+            REST_INVALID_VALUE,
+        )
+    size = min(size, 500)
     items = [i for i in _emails(request, principal.mid) if _matches(i, body.get("query"))]
     return _page(items, page, size)
 
@@ -142,7 +159,7 @@ async def query_assets(
 @router.get("/sendwell/v1/sendclassifications", summary="List send classifications (Sendwell)")
 def send_classifications(
     request: Request,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, alias="pageSize", ge=1, le=500),
     principal: Principal = Depends(READ_CLASSIFICATIONS),
 ) -> dict[str, Any]:

@@ -9,7 +9,6 @@ Sendwell's own route, outside every Marketing Cloud prefix.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,8 +17,9 @@ from fastapi.responses import JSONResponse
 
 from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import DOCS, RestError
+from sendwell.api.rest.json_body import json_object
 from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
-from sendwell.domain.errors import REST_INVALID_TYPE, REST_INVALID_VALUE, NotFound
+from sendwell.domain.errors import REST_INVALID_TYPE, REST_INVALID_VALUE
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.preview import preview_email
@@ -34,7 +34,7 @@ async def preview(request: Request, principal: Principal = Depends(READ)) -> JSO
     `attributes` that override its own): subject, HTML and text, personalization and AMPscript
     run, lookups into the account's data extensions, as Marketing Cloud's preview shows it.
     Sendwell's own. Auth: Bearer token."""
-    body = await _body(request)
+    body = await json_object(request)
     email_id = body.get("emailId")
     if isinstance(email_id, str) and email_id.strip().isdigit():
         email_id = int(email_id)
@@ -58,23 +58,11 @@ async def preview(request: Request, principal: Principal = Depends(READ)) -> JSO
             attributes,
             state.settings.system_utc_offset_minutes,
         )
-    except NotFound as exc:
-        raise RestError(404, exc.message, exc.code) from None
     except AmpscriptError as exc:
         return _error(str(exc), part=exc.part, line=exc.line, column=exc.column)
     except RecipientSkipped as exc:
         return _error(f"RaiseError: {exc.message}", raiseError=True, line=exc.line)
     return JSONResponse(parts)
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise RestError(400, "The request body is not valid JSON", 10004) from None
-    if not isinstance(body, dict):
-        raise RestError(400, "The request body must be a JSON object", 10004)
-    return body
 
 
 def _error(message: str, **details: Any) -> JSONResponse:

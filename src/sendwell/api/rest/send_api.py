@@ -8,7 +8,6 @@ Cloud's ``{message, errorcode, documentation}``; Send API problems answer in the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,15 +18,20 @@ from pydantic import BaseModel, ValidationError
 from sendwell.api.docs import body_doc
 from sendwell.api.rest import send_models as m
 from sendwell.api.rest.auth import require_scope, scoped
-from sendwell.api.rest.errors import RestError
+from sendwell.api.rest.errors import REST_STATUS, RestError, rest_error
+from sendwell.api.rest.json_body import MalformedJson, parse_json
 from sendwell.config import resolve_secret_key
 from sendwell.domain.errors import (
+    REST_GENERIC,
     REST_INVALID_TYPE,
     REST_INVALID_VALUE,
-    NotFound,
+    REST_MALFORMED_JSON,
+    REST_MISSING_FIELD,
     SendwellError,
-    WrongState,
+    bounded,
+    shown,
 )
+from sendwell.domain.limits import MAX_PAGE
 from sendwell.domain.permissions import SEND_API, Access
 from sendwell.services import send_definitions, send_instances
 from sendwell.services.accounts import Principal
@@ -46,6 +50,7 @@ class SendApiError(Exception):
     """A Send API error: the verb says what failed ("creating integrated send definition")."""
 
     def __init__(self, verb: str, message: str, code: int) -> None:
+        message = bounded(message)
         super().__init__(message)
         self.verb, self.message, self.code = verb, message, code
 
@@ -55,7 +60,7 @@ async def send_api_error_handler(request: Request, exc: Exception) -> JSONRespon
     text = f"Error {exc.verb}: {exc.message}"
     status = 200
     if request.app.state.settings.send_api_error_status == "semantic":
-        status = {30003: 404, 30002: 409, 30004: 409}.get(exc.code, 400)
+        status = REST_STATUS.get(exc.code, 400)
     return JSONResponse(
         {
             "IsError": True,
@@ -79,22 +84,28 @@ def _route_check(integration_type: str, channel: str, verb: str) -> None:
     if integration_type.lower() != "salesforce":
         raise SendApiError(
             verb,
-            f"integrationType '{integration_type}' is not supported; supported: salesforce",
-            10005,
+            f"integrationType {shown(integration_type)} is not supported; supported: salesforce",
+            REST_INVALID_VALUE,
         )
     if channel.lower() != "email":
-        raise SendApiError(verb, f"channel '{channel}' is not supported; supported: email", 10005)
+        raise SendApiError(
+            verb, f"channel {shown(channel)} is not supported; supported: email", REST_INVALID_VALUE
+        )
 
 
 async def _parse(request: Request, model: type[Model], verb: str) -> Model:
     raw = await request.body()
     content_type = request.headers.get("content-type", "application/json")
     if raw and "json" not in content_type.lower():
-        raise RestError(415, f"Unsupported media type {content_type}; send application/json", 10000)
+        raise RestError(
+            415,
+            f"Unsupported media type {shown(content_type)}; send application/json",
+            REST_GENERIC,
+        )
     try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise RestError(400, "The request body is not valid JSON", 10004) from None
+        data = parse_json(raw)
+    except MalformedJson as exc:
+        raise RestError(400, str(exc), REST_MALFORMED_JSON) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -108,12 +119,14 @@ def _page(request: Request, verb: str) -> tuple[int, int]:
     values = []
     for name, default in (("page", 1), ("pagesize", 50)):
         raw = next((v for k, v in request.query_params.items() if k.lower() == name), None)
-        try:
-            value = default if raw is None else int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise SendApiError(verb, f"{name} must be a positive number", REST_INVALID_VALUE)
+        raw = None if raw is None else raw.strip()
+        if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) < 20):
+            raw = "0"
+        value = default if raw is None else int(raw)
+        if not 1 <= value <= MAX_PAGE:
+            raise SendApiError(
+                verb, f"{name} must be a number from 1 to {MAX_PAGE}", REST_INVALID_VALUE
+            )
         values.append(value)
     return values[0], min(values[1], 500)
 
@@ -121,11 +134,8 @@ def _page(request: Request, verb: str) -> tuple[int, int]:
 def _run(verb: str, action: Callable[[], Any]) -> Any:
     try:
         return action()
-    except SendwellError as exc:
-        code = exc.code if exc.code >= 10000 else (30003 if isinstance(exc, NotFound) else 10005)
-        if isinstance(exc, WrongState):
-            code = 30002
-        raise SendApiError(verb, exc.message, code) from None
+    except SendwellError as exc:  # the REST layer's one mapping, in the Send API's envelope
+        raise SendApiError(verb, exc.message, rest_error(exc)[1]) from None
 
 
 def _engine(request: Request) -> Any:
@@ -221,7 +231,7 @@ async def create_definition(
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.CreateDefinitionRequest, verb)
     if body.EmailDefinition is None:
-        raise SendApiError(verb, "EmailDefinition is required", 10002)
+        raise SendApiError(verb, "EmailDefinition is required", REST_MISSING_FIELD)
     if body.Schedule is not None:
         principal = require_scope(principal, SEND_API, Access.SEND)
     settings = request.app.state.settings
@@ -270,7 +280,7 @@ async def search_definitions(
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.SearchRequest, verb)
     if body.Criteria is None:
-        raise SendApiError(verb, "Criteria is required", 10002)
+        raise SendApiError(verb, "Criteria is required", REST_MISSING_FIELD)
     page, size = _page(request, verb)
     criteria = body.Criteria.model_dump(exclude_none=True)
     with _engine(request).connect() as conn:
@@ -318,7 +328,7 @@ async def update_definition(
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.UpdateDefinitionRequest, verb)
     if body.EmailDefinition is None:
-        raise SendApiError(verb, "EmailDefinition is required", 10002)
+        raise SendApiError(verb, "EmailDefinition is required", REST_MISSING_FIELD)
     given = body.EmailDefinition.to_body()
     with _engine(request).begin() as conn:
         _run(
@@ -372,7 +382,7 @@ async def schedule_send(
     _route_check(integration_type, channel, verb)
     body = await _parse(request, m.ScheduleRequest, verb)
     if body.Schedule is None:
-        raise SendApiError(verb, "Schedule is required", 10002)
+        raise SendApiError(verb, "Schedule is required", REST_MISSING_FIELD)
     given = body.Schedule.model_dump(exclude_none=True)
     settings = request.app.state.settings
     with _engine(request).begin() as conn:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
-from sendwell.domain.errors import NotFound, SendwellError
+from sendwell.domain.errors import REST_GENERIC
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.send_control import control, job_row
@@ -44,10 +44,7 @@ def get_send(job_id: str, request: Request, principal: Principal = Depends(READ)
     """A send job's status and counts (targeted, sent, errored, excluded, deferred) by its JobID,
     the ID SOAP `Retrieve` of `Send` also takes. Sendwell's own. Auth: Bearer token."""
     with request.app.state.engine.connect() as conn:
-        try:
-            return _view(job_row(conn, principal.mid, job_id))
-        except NotFound as exc:
-            raise RestError(404, exc.message, 30003) from None
+        return _view(job_row(conn, principal.mid, job_id))
 
 
 @router.post("/{job_id}/{action}", summary="Pause, resume or cancel a send job")
@@ -58,14 +55,9 @@ def act(
     as SOAP `Perform` `pause` / `restart` / `stop` on its definition does. Sendwell's own. Auth:
     Bearer token."""
     if action not in ("pause", "resume", "cancel"):
-        raise RestError(404, "Service Not Found", 10000)
+        raise RestError(404, "Service Not Found", REST_GENERIC)
     with request.app.state.engine.begin() as conn:
-        try:
-            control(conn, principal.mid, job_id, action)
-            job = job_row(conn, principal.mid, job_id)
-        except NotFound as exc:
-            raise RestError(404, exc.message, 30003) from None
-        except SendwellError as exc:
-            raise RestError(409, exc.message, 30002) from None
+        control(conn, principal.mid, job_id, action)  # NotFound: 404, WrongState: 409
+        job = job_row(conn, principal.mid, job_id)
     request.app.state.wake_workers()
     return _view(job)

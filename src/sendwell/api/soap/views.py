@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from lxml import etree
 
+from sendwell.api.asgi import BodyTooLarge
 from sendwell.api.soap import operations
 from sendwell.api.soap.codec import DecodeError, decode, encode
 from sendwell.api.soap.envelope import (
@@ -22,11 +23,18 @@ from sendwell.api.soap.envelope import (
 )
 from sendwell.api.soap.types import OPERATIONS
 from sendwell.api.soap.wsdl import render_fault_xsd, render_wsdl
-from sendwell.domain.errors import AuthError, LoginThrottled, SendwellError, TokenExpired
+from sendwell.domain.errors import (
+    ERR_GENERAL,
+    AuthError,
+    LoginThrottled,
+    SendwellError,
+    TokenExpired,
+)
 from sendwell.services.accounts import Principal
 
 log = logging.getLogger("sendwell.soap")
 router = APIRouter(tags=["SOAP partner API"])
+UNEXPECTED = "An unexpected error occurred. It has been logged."
 XML = {"content": {"text/xml": {"schema": {"type": "string"}}}}
 EXAMPLE = """<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
  <soap:Header><fueloauth xmlns="http://exacttarget.com">ACCESS_TOKEN</fueloauth></soap:Header>
@@ -126,7 +134,7 @@ async def service(request: Request) -> Response:
     actor = base_url(request) + "/Service.asmx"
     version = "1.1"
     try:
-        raw = await read_limited(request, state.settings.max_request_bytes)
+        raw = await request.body()  # at most settings.max_request_bytes (api.asgi.BodyLimit)
         soap = parse_request(
             raw, request.headers.get("soapaction"), request.headers.get("content-type")
         )
@@ -144,10 +152,11 @@ async def service(request: Request) -> Response:
             + str(exc)
         )
         return _fault(version, SoapFault("Client", message), actor)
+    except BodyTooLarge:
+        raise  # BodyLimit answers it, with the fault of fault_response
     except Exception:
         log.exception("unexpected error in SOAP request")
-        fault = SoapFault("Server", "An unexpected error occurred. It has been logged.", 2)
-        return _fault(version, fault, actor)
+        return _fault(version, SoapFault("Server", UNEXPECTED, ERR_GENERAL), actor)
 
 
 def _fault(version: str, fault: SoapFault, actor: str) -> Response:
@@ -157,24 +166,15 @@ def _fault(version: str, fault: SoapFault, actor: str) -> Response:
     return _xml(fault_envelope(version, fault, actor), version, status)
 
 
-class TooLarge(SoapFault):
-    def __init__(self, limit: int) -> None:
-        super().__init__("Client", f"The request is larger than the limit of {limit} bytes.")
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+def fault_response(request: Request, status: int, message: str) -> Response:
+    """A fault for a request refused before (or outside) its operation: a Client fault for a
+    4xx ``status`` (a body over the limit), else a Server fault for an unexpected error."""
+    version = "1.2" if "soap+xml" in request.headers.get("content-type", "").lower() else "1.1"
+    if status < 500:
+        fault = SoapFault("Client", message)
+    else:
+        fault = SoapFault("Server", UNEXPECTED, ERR_GENERAL)
+    return _fault(version, fault, base_url(request) + "/Service.asmx")
 
 
 def client_address(request: Request) -> str | None:
@@ -206,7 +206,7 @@ def dispatch(state: Any, soap: SoapRequest, principal: Principal) -> etree._Elem
     operation = OPERATIONS.get(soap.operation)
     handler = HANDLERS.get(soap.operation)
     if operation is None or handler is None:
-        raise SoapFault("Client", f"The operation {soap.operation} is not supported.", 2)
+        raise SoapFault("Client", f"The operation {soap.operation} is not supported.", ERR_GENERAL)
     if etree.QName(soap.body).localname.lower() != operation.request.lower():
         raise SoapFault(
             "Client",

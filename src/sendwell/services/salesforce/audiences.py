@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from sendwell.domain.errors import Invalid
+from sendwell.domain.errors import Invalid, shown
 from sendwell.domain.salesforce_ids import to18
 
 AUDIENCE_TYPES = ("Campaign", "Report", "Contact", "Lead", "SalesforceDataExtension")
@@ -72,7 +72,8 @@ def parse_audience(entry: Mapping[str, Any]) -> AudienceRef:
     )
     if canonical is None:
         raise Invalid(
-            f"Audience Type {raw_type!r} is not supported; supported: {', '.join(AUDIENCE_TYPES)}"
+            f"Audience Type {shown(raw_type)} is not supported; "
+            f"supported: {', '.join(AUDIENCE_TYPES)}"
         )
     if not isinstance(raw_id, str) or not raw_id.strip():
         raise Invalid(f"The {canonical} audience entry needs an Id")
