@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sendwell.domain.errors import Invalid, shown
+from sendwell.domain.limits import parse_id
 
 # Operators that compare a value with an order (numbers, dates, text); the rest match text.
 COMPARISONS = frozenset(
@@ -273,12 +274,11 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
 def equality_on(tree: Filter | None, prop: str) -> int | None:
     """An ``prop equals N`` condition that every match must satisfy, to narrow a query.
 
-    -1 (which no id has) when the condition's value is not a number.
+    -1 (which no id has) when the value is not an id any object can have.
     """
     if isinstance(tree, Simple):
         if tree.property.lower() == prop.lower() and tree.operator == "equals":
-            text = str(tree.values[0]).strip()
-            return int(text) if text.isdigit() and len(text) < 16 else -1
+            return parse_id(tree.values[0]) or -1
         return None
     if isinstance(tree, Complex) and tree.operator == "AND":
         for operand in tree.operands:

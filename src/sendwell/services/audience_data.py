@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from sendwell.domain import errors as e
 from sendwell.domain.clock import utcnow
-from sendwell.domain.errors import Duplicate, Invalid, NotFound
+from sendwell.domain.errors import Duplicate, Invalid, NotFound, shown
 from sendwell.domain.filters import Filter
 from sendwell.services.catalog import Unsupported, find_ref, page
 from sendwell.services.rules import de_fields, email_field, sendable_key_field, valid_email
@@ -35,10 +36,14 @@ class SubscriberKind(Unsupported):
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         email = obj.get("EmailAddress")
         if not valid_email(email):
-            raise Invalid(f"The EmailAddress {email!r} is not valid.", 180008)
+            raise Invalid(
+                f"The EmailAddress {shown(email)} is not valid.", e.SUBSCRIBER_EMAIL_INVALID
+            )
         key = obj.get("SubscriberKey") or email
         if self._row(conn, mid, key) is not None:
-            raise Duplicate(f"The subscriber with key {key!r} already exists.", 12014)
+            raise Duplicate(
+                f"The subscriber with key {shown(key)} already exists.", e.SUBSCRIBER_DUPLICATE
+            )
         status = obj.get("Status") or "Active"
         sid = conn.execute(
             insert(subscribers).values(
@@ -57,11 +62,14 @@ class SubscriberKind(Unsupported):
         key = obj.get("SubscriberKey") or obj.get("EmailAddress")
         row = self._row(conn, mid, key) if key else None
         if row is None:
-            raise NotFound(f"The subscriber {key!r} was not found.", 3)
+            raise NotFound(f"The subscriber {shown(key)} was not found.", e.ERR_NOT_FOUND)
         values: dict[str, Any] = {}
         if obj.get("EmailAddress"):
             if not valid_email(obj["EmailAddress"]):
-                raise Invalid(f"The EmailAddress {obj['EmailAddress']!r} is not valid.", 180008)
+                raise Invalid(
+                    f"The EmailAddress {shown(obj['EmailAddress'])} is not valid.",
+                    e.SUBSCRIBER_EMAIL_INVALID,
+                )
             values["email"] = obj["EmailAddress"]
         if obj.get("Status"):
             values["status"] = _status(obj["Status"])
@@ -78,7 +86,7 @@ class SubscriberKind(Unsupported):
         key = obj.get("SubscriberKey") or obj.get("EmailAddress")
         row = self._row(conn, mid, key) if key else None
         if row is None:
-            raise NotFound(f"The subscriber {key!r} was not found.", 3)
+            raise NotFound(f"The subscriber {shown(key)} was not found.", e.ERR_NOT_FOUND)
         conn.execute(delete(list_members).where(list_members.c.subscriber_id == row.id))
         conn.execute(delete(subscribers).where(subscribers.c.id == row.id))
         return {"__type__": "Subscriber", "SubscriberKey": row.subscriber_key}
@@ -103,7 +111,7 @@ class SubscriberKind(Unsupported):
             ref = {"ID": item.get("ID")} if item.get("ID") else item.get("List") or item
             row = find_ref(conn, mid, "List", ref)
             if row is None:
-                raise Invalid(f"List {item.get('ID')!r} was not found.", 42007)
+                raise Invalid(f"List {shown(item.get('ID'))} was not found.", e.ESD_LIST_NOT_FOUND)
             status = _status(item.get("Status") or "Active")
             key = (list_members.c.list_id == row.id) & (list_members.c.subscriber_id == sid)
             if conn.execute(select(list_members.c.list_id).where(key)).first():
@@ -145,7 +153,7 @@ def _status(value: str) -> str:
     for status in SUBSCRIBER_STATUSES:
         if status.lower() == str(value).lower():
             return status
-    raise Invalid(f"Subscriber Status {value!r} is not valid.", 2)
+    raise Invalid(f"Subscriber Status {shown(value)} is not valid.", e.ERR_GENERAL)
 
 
 class DataExtensionObjectKind(Unsupported):
@@ -163,7 +171,9 @@ class DataExtensionObjectKind(Unsupported):
                 select(de_rows.c.id).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
             ).first()
         ):
-            raise Duplicate("Violation of PRIMARY KEY constraint: the row already exists.", 310007)
+            raise Duplicate(
+                "Violation of PRIMARY KEY constraint: the row already exists.", e.DE_ROW_INVALID
+            )
         insert_rows(conn, de, [data])
         return _row_to_api(de, data)
 
@@ -173,7 +183,9 @@ class DataExtensionObjectKind(Unsupported):
         data = _row_values(de.props, given, partial=True)
         key = _row_key(de.props, data)
         if key is None:
-            raise Invalid("Updating a row needs the data extension's primary key fields.", 310007)
+            raise Invalid(
+                "Updating a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
+            )
         existing = conn.execute(
             select(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
         ).first()
@@ -194,12 +206,14 @@ class DataExtensionObjectKind(Unsupported):
         data = _row_values(de.props, pairs(obj.get("Keys")), partial=True)
         key = _row_key(de.props, data)
         if key is None:
-            raise Invalid("Deleting a row needs the data extension's primary key fields.", 310007)
+            raise Invalid(
+                "Deleting a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
+            )
         deleted = conn.execute(
             delete(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
         ).rowcount
         if not deleted:
-            raise NotFound("No row with that key exists.", 310002)
+            raise NotFound("No row with that key exists.", e.DE_ROW_NOT_FOUND)
         return {"__type__": "DataExtensionObject", "CustomerKey": de.customer_key}
 
     def retrieve_rows(
@@ -225,7 +239,7 @@ class DataExtensionObjectKind(Unsupported):
                 )
             ).first()
         if row is None:
-            raise NotFound(f"Data extension {ref or '(none named)'} was not found.", 310001)
+            raise NotFound(f"Data extension {ref or '(none named)'} was not found.", e.DE_NOT_FOUND)
         return row
 
 
@@ -258,14 +272,14 @@ def _row_values(
     for name, value in given:
         field = fields.get(str(name).lower())
         if field is None:
-            raise Invalid(f"The data extension has no field named {name!r}.", 310007)
+            raise Invalid(f"The data extension has no field named {shown(name)}.", e.DE_ROW_INVALID)
         data[field["Name"]] = _field_value(field, value)
     if not partial:
         missing = [
             f["Name"] for f in fields.values() if f.get("IsRequired") and not data.get(f["Name"])
         ]
         if missing:
-            raise Invalid(f"Required fields are missing: {', '.join(missing)}.", 310007)
+            raise Invalid(f"Required fields are missing: {', '.join(missing)}.", e.DE_ROW_INVALID)
     return data
 
 
@@ -275,25 +289,33 @@ def _field_value(field: Mapping[str, Any], value: Any) -> str:
     if text == "":
         return text
     if kind == "EmailAddress" and not valid_email(text):
-        raise Invalid(f"{text!r} is not a valid email address for {field['Name']}.", 310007)
+        raise Invalid(
+            f"{shown(text)} is not a valid email address for {field['Name']}.", e.DE_ROW_INVALID
+        )
     if kind in ("Number", "Decimal"):
         try:
             Decimal(text)
         except InvalidOperation:
-            raise Invalid(f"{text!r} is not a number for {field['Name']}.", 310007) from None
+            raise Invalid(
+                f"{shown(text)} is not a number for {field['Name']}.", e.DE_ROW_INVALID
+            ) from None
     if kind == "Boolean":
         lowered = text.lower()
         if lowered not in ("true", "false", "1", "0"):
-            raise Invalid(f"{text!r} is not a boolean for {field['Name']}.", 310007)
+            raise Invalid(f"{shown(text)} is not a boolean for {field['Name']}.", e.DE_ROW_INVALID)
         text = "true" if lowered in ("true", "1") else "false"
     if kind == "Date":
         try:
             text = datetime.fromisoformat(text.replace("Z", "")).isoformat(sep=" ")
         except ValueError:
-            raise Invalid(f"{text!r} is not a date for {field['Name']}.", 310007) from None
+            raise Invalid(
+                f"{shown(text)} is not a date for {field['Name']}.", e.DE_ROW_INVALID
+            ) from None
     max_length = field.get("MaxLength")
     if max_length and kind == "Text" and len(text) > int(max_length):
-        raise Invalid(f"The value for {field['Name']} is longer than {max_length}.", 310007)
+        raise Invalid(
+            f"The value for {field['Name']} is longer than {max_length}.", e.DE_ROW_INVALID
+        )
     return text
 
 

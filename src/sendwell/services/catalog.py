@@ -17,8 +17,19 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, delete, insert, select, update
 
 from sendwell.domain.clock import utcnow
-from sendwell.domain.errors import Duplicate, Invalid, NotFound, SendwellError
+from sendwell.domain.errors import (
+    DE_NOT_FOUND,
+    ERR_CANNOT_PERFORM,
+    ERR_DUPLICATE,
+    ERR_NOT_FOUND,
+    Duplicate,
+    Invalid,
+    NotFound,
+    SendwellError,
+    shown,
+)
 from sendwell.domain.filters import Filter, evaluate
+from sendwell.domain.limits import parse_id
 from sendwell.domain.secrets import new_guid
 from sendwell.store.tables import objects
 
@@ -44,7 +55,9 @@ class Unsupported:
     type_name = ""
 
     def _refuse(self, op: str) -> dict[str, Any]:
-        raise SendwellError(f"Cannot perform {op} on objects of type {self.type_name}", 5)
+        raise SendwellError(
+            f"Cannot perform {op} on objects of type {self.type_name}", ERR_CANNOT_PERFORM
+        )
 
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         return self._refuse("Create")
@@ -76,11 +89,13 @@ class CatalogKind(Unsupported):
         normalise: Normalise | None = None,
         name_field: str = "Name",
         before_delete: DeleteCheck | None = None,
+        not_found_code: int = ERR_NOT_FOUND,
     ) -> None:
         self.type_name = type_name
         self.normalise = normalise
         self.name_field = name_field
         self.before_delete = before_delete
+        self.not_found_code = not_found_code
 
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         props = _user_props(obj)
@@ -88,7 +103,9 @@ class CatalogKind(Unsupported):
             props = self.normalise(conn, mid, props, None)
         key = obj.get("CustomerKey") or new_guid()
         if _find(conn, mid, self.type_name, {"CustomerKey": key}) is not None:
-            raise Duplicate(f"A {self.type_name} with CustomerKey {key!r} already exists.", 1)
+            raise Duplicate(
+                f"A {self.type_name} with CustomerKey {shown(key)} already exists.", ERR_DUPLICATE
+            )
         stamp = utcnow()
         row_id = conn.execute(
             insert(objects).values(
@@ -117,7 +134,9 @@ class CatalogKind(Unsupported):
         new_key = obj.get("CustomerKey")
         if new_key and new_key != row.customer_key and (obj.get("ObjectID") or obj.get("ID")):
             if _find(conn, mid, self.type_name, {"CustomerKey": new_key}) is not None:
-                raise Duplicate(f"A {self.type_name} with CustomerKey {new_key!r} already exists.")
+                raise Duplicate(
+                    f"A {self.type_name} with CustomerKey {shown(new_key)} already exists."
+                )
             values["customer_key"] = new_key
         conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
         return self.to_api(conn.execute(select(objects).where(objects.c.id == row.id)).one())
@@ -143,7 +162,9 @@ class CatalogKind(Unsupported):
         """The stored row ``ref`` names (by ID, ObjectID or CustomerKey); NotFound otherwise."""
         row = _find(conn, mid, self.type_name, ref)
         if row is None:
-            raise NotFound(f"{self.type_name} {describe_ref(ref)} was not found.", 3)
+            raise NotFound(
+                f"{self.type_name} {describe_ref(ref)} was not found.", self.not_found_code
+            )
         return row
 
     def to_api(self, row: Any) -> dict[str, Any]:
@@ -173,7 +194,7 @@ def rows_of(conn: Connection, mid: int, type_name: str) -> list[Any]:
 def _find(conn: Connection, mid: int, type_name: str, ref: Mapping[str, Any]) -> Any:
     query = select(objects).where(objects.c.mid == mid, objects.c.type == type_name)
     if ref.get("ID"):
-        query = query.where(objects.c.id == int(ref["ID"]))
+        query = query.where(objects.c.id == (parse_id(ref["ID"]) or -1))  # -1: no such row
     elif ref.get("ObjectID"):
         query = query.where(objects.c.object_id == str(ref["ObjectID"]).lower())
     elif ref.get("CustomerKey"):
@@ -181,7 +202,7 @@ def _find(conn: Connection, mid: int, type_name: str, ref: Mapping[str, Any]) ->
     elif ref.get("Name"):
         query = query.where(objects.c.name == ref["Name"])
     else:
-        raise Invalid(f"{type_name} needs an ID, ObjectID or CustomerKey.", 310001)
+        raise Invalid(f"{type_name} needs an ID, ObjectID or CustomerKey.", DE_NOT_FOUND)
     return conn.execute(query.limit(1)).first()
 
 
@@ -203,7 +224,7 @@ def ref_stub(row: Any) -> dict[str, Any]:
 def describe_ref(ref: Mapping[str, Any]) -> str:
     for field in ("CustomerKey", "ObjectID", "ID", "Name"):
         if ref.get(field):
-            return f"with {field} {ref[field]!r}"
+            return f"with {field} {shown(ref[field])}"
     return "(no key given)"
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from sendwell.domain.errors import ESD_NOT_FOUND
 from sendwell.domain.filters import Filter
 from sendwell.domain.permissions import (
     ACCOUNTS,
@@ -65,7 +66,10 @@ KINDS: dict[str, Kind] = {
         CatalogKind("List", rules.normalise_list, name_field="ListName"),
         CatalogKind("DataExtension", rules.normalise_data_extension),
         CatalogKind("FilterDefinition", rules.normalise_filter_definition),
-        CatalogKind("EmailSendDefinition", rules.normalise_send_definition),
+        # Marketing Cloud's code for a missing definition, whatever the operation or action.
+        CatalogKind(
+            "EmailSendDefinition", rules.normalise_send_definition, not_found_code=ESD_NOT_FOUND
+        ),
         SubscriberKind(),
         DATA_EXTENSION_OBJECT,
         SendKind(),

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from sendwell.domain import errors as e
 from sendwell.domain.content import content_error
-from sendwell.domain.errors import Invalid
+from sendwell.domain.errors import Invalid, shown
 from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.domain.secrets import new_guid
 from sendwell.services.catalog import describe_ref, find_ref, ref_stub
@@ -42,7 +42,7 @@ def normalise_sender_profile(conn: Connection, mid: int, props: dict, old: Mappi
     if not props.get("Name"):
         raise Invalid("SenderProfile needs a Name.")
     if not valid_email(props.get("FromAddress")):
-        raise Invalid(f"SenderProfile FromAddress {props.get('FromAddress')!r} is not valid.")
+        raise Invalid(f"SenderProfile FromAddress {shown(props.get('FromAddress'))} is not valid.")
     _no_newlines(props, "FromName", "FromAddress", "ReplyToAddress", "ReplyToDisplayName")
     check_content(props, "FromName", code=2)  # personalised per recipient, like a subject
     return props
@@ -91,19 +91,24 @@ def de_fields(props: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def normalise_data_extension(conn: Connection, mid: int, props: dict, old: Mapping | None) -> dict:
     if not props.get("Name"):
-        raise Invalid("DataExtension needs a Name.", 310001)
+        raise Invalid("DataExtension needs a Name.", e.DE_NOT_FOUND)
     fields = de_fields(props)
     if not fields:
-        raise Invalid("DataExtension needs at least one field.", 310003)
+        raise Invalid("DataExtension needs at least one field.", e.DE_FIELDS_INVALID)
     seen: set[str] = set()
     for ordinal, field in enumerate(fields):
         name = field.get("Name")
         if not name or name.lower() in seen:
-            raise Invalid(f"DataExtension field name {name!r} is missing or repeated.", 310003)
+            raise Invalid(
+                f"DataExtension field name {e.shown(name)} is missing or repeated.",
+                e.DE_FIELDS_INVALID,
+            )
         seen.add(name.lower())
         field.setdefault("FieldType", "Text")
         if field["FieldType"] not in FIELD_TYPES:
-            raise Invalid(f"Field type {field['FieldType']} is not supported.", 310003)
+            raise Invalid(
+                f"Field type {e.shown(field['FieldType'])} is not supported.", e.DE_FIELDS_INVALID
+            )
         field.setdefault("Ordinal", ordinal)
         field.setdefault("IsPrimaryKey", False)
         field.setdefault("IsRequired", bool(field["IsPrimaryKey"]))
@@ -153,20 +158,28 @@ def normalise_filter_definition(
             f"FilterDefinition DataSource {source_type} {describe_ref(source)} was not found."
         )
     props["DataSource"] = {"__type__": source_type, **ref_stub(row)}
-    tree = parse_filter(props.get("DataFilter"))
+    # A data extension's field types decide how values must read (a Number field: a number).
+    types = {f["Name"].lower(): f.get("FieldType", "Text") for f in de_fields(row.props)}
+    type_of = (lambda prop: types.get(prop.lower())) if source_type == "DataExtension" else None
+    try:
+        tree = parse_filter(props.get("DataFilter"), type_of)
+    except Invalid as exc:
+        raise Invalid(
+            f"The DataFilter that was provided is invalid: {exc.message}", e.FILTER_INVALID
+        ) from None
     if tree is None:
-        raise Invalid("FilterDefinition needs a DataFilter.", 373009)
+        raise Invalid("FilterDefinition needs a DataFilter.", e.FILTER_INVALID)
     if source_type == "DataExtension":
-        names = {f["Name"].lower() for f in de_fields(row.props)}
-        unknown = sorted(p for p in properties_of(tree) if p.lower() not in names)
+        unknown = sorted(p for p in properties_of(tree) if p.lower() not in types)
         if unknown:
-            raise Invalid(f"The DataFilter refers to unknown fields: {', '.join(unknown)}.", 373009)
+            names = ", ".join(e.shown(p) for p in unknown[:20])
+            raise Invalid(f"The DataFilter refers to unknown fields: {names}.", e.FILTER_INVALID)
     return props
 
 
 def normalise_send_definition(conn: Connection, mid: int, props: dict, old: Mapping | None) -> dict:
     if not props.get("Name"):
-        raise Invalid("EmailSendDefinition needs a Name.", 42101)
+        raise Invalid("EmailSendDefinition needs a Name.", e.ESD_NAME_INVALID)
     if not props.get("Email"):
         raise Invalid("EmailSendDefinition needs an Email.", e.ESD_EMAIL_NOT_SPECIFIED)
     email = find_ref(conn, mid, "Email", props["Email"])
@@ -227,7 +240,7 @@ def _audience_item(conn: Connection, mid: int, item: dict) -> dict:
             raise Invalid(f"DataExtension {describe_ref(ref)} was not found.", e.ESD_DE_NOT_FOUND)
         if not row.props.get("IsSendable") and role == "SourceList":
             raise Invalid(
-                f"DataExtension {row.customer_key!r} is not sendable.",
+                f"DataExtension {shown(row.customer_key)} is not sendable.",
                 e.ESD_SEND_DEFINITION_LIST_INVALID,
             )
         out["CustomObjectID"] = row.object_id

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Select
 
-from sendwell.domain.errors import Invalid
+from sendwell.domain.errors import FILTER_INVALID, Invalid, shown
 from sendwell.domain.filters import parse_filter
 from sendwell.domain.jobs import AudienceSource, DataExtensionSource, JobSpec, SyncSource
 from sendwell.store.filter_sql import to_sql
@@ -78,7 +78,9 @@ def _source_select(mid: int, ordinal: int, source: AudienceSource) -> Select:
 
         def de_column(prop: str):  # type: ignore[no-untyped-def]
             if prop.lower() not in by_lower:
-                raise Invalid(f"The data filter refers to an unknown field {prop!r}.", 373009)
+                raise Invalid(
+                    f"The data filter refers to an unknown field {shown(prop)}.", FILTER_INVALID
+                )
             name, kind = by_lower[prop.lower()]
             return de_rows.c.data[name].as_string(), kind
 

@@ -46,6 +46,7 @@ from sendwell.api.soap.types import (
     lookup_type,
 )
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
+from sendwell.domain.errors import shown
 
 __all__ = [
     "XSI_NS",
@@ -230,7 +231,7 @@ def _fill(
     steps, known = _plan(concrete_name)
     for key in value:
         if key not in known and not key.startswith("__"):
-            raise ValueError(f"{concrete_name} has no field {key!r}")
+            raise ValueError(f"{concrete_name} has no field {shown(key)}")
     for key, tag, field, write in steps:
         if key not in value:
             continue
@@ -282,7 +283,7 @@ def _writer(type_name: str) -> Writer:
         def write_enum(element: etree._Element, item: Any, name: str, _: int) -> None:
             text = item.value if isinstance(item, enum.Enum) else item
             if text not in allowed:
-                raise ValueError(f"{text!r} is not a valid value for {name}")
+                raise ValueError(f"{shown(text)} is not a valid value for {name}")
             element.text = text
 
         return write_enum

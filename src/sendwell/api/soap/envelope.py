@@ -15,6 +15,7 @@ from lxml import etree
 
 from sendwell.api.soap.types import OPERATIONS, operation_for_request
 from sendwell.domain.clock import utcnow
+from sendwell.domain.errors import bounded
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -41,6 +42,7 @@ class SoapFault(Exception):
     """A fault to send back: ``kind`` is Client, Server or Security."""
 
     def __init__(self, kind: str, message: str, code: int | None = None) -> None:
+        message = bounded(message)  # a fault never echoes a huge value whole
         super().__init__(message)
         self.kind = kind
         self.message = message

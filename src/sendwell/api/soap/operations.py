@@ -16,11 +16,25 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sendwell.api.soap.codec import DecodeError
-from sendwell.api.soap.retrieve import describe, project, read_filter_dates, resolve_properties
+from sendwell.api.soap.retrieve import (
+    describe,
+    project,
+    property_type,
+    read_filter_dates,
+    resolve_properties,
+)
 from sendwell.api.soap.scalars import incoming_date
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
-from sendwell.domain.errors import SendwellError
+from sendwell.domain.errors import (
+    ERR_CANNOT_PERFORM,
+    ERR_GENERAL,
+    ERR_UNSUPPORTED_TYPE,
+    ESD_NOT_IMPLEMENTED,
+    SendwellError,
+    shown,
+)
 from sendwell.domain.filters import parse_filter, properties_of
+from sendwell.domain.limits import bounded_echo, check_lengths
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
 from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS, OBJECT_AREAS
@@ -88,9 +102,11 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
             kind = KINDS.get(type_name)
             if kind is None:
                 raise SendwellError(
-                    f"This operation does not support the APIObject of type [{type_name}]", 8
+                    f"This operation does not support the APIObject of type [{type_name}]",
+                    ERR_UNSUPPORTED_TYPE,
                 )
             ctx.require(type_name, Access.WRITE, op)
+            check_lengths(type_name, obj)
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), obj))
             with ctx.engine.begin() as conn:
                 stored = getattr(kind, op.lower())(conn, mid, obj)
@@ -106,7 +122,7 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
             result = _error_result(exc, ordinal)
             if op == "Create":
                 result["NewID"] = 0
-            result["Object"] = obj
+            result["Object"] = bounded_echo(obj)
         results.append(result)
     return {"Results": results, "RequestID": _request_id(), "OverallStatus": _overall(results)}
 
@@ -121,15 +137,19 @@ def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
         type_name = definition.get("__type__", "APIObject")
         try:
             if type_name != "EmailSendDefinition":
-                raise SendwellError(f"Cannot perform {action} on objects of type {type_name}", 5)
+                raise SendwellError(
+                    f"Cannot perform {shown(action)} on objects of type {type_name}",
+                    ERR_CANNOT_PERFORM,
+                )
             verb = CONTROL_ACTIONS.get(action.lower(), action.lower())
             if verb not in ("start", "pause", "resume", "cancel"):
                 raise SendwellError(
-                    f"The action {action!r} is not supported for EmailSendDefinition; use start, "
-                    "pause, restart or stop.",
-                    42000,
+                    f"The action {shown(action)} is not supported for EmailSendDefinition; use "
+                    "start, pause, restart or stop.",
+                    ESD_NOT_IMPLEMENTED,
                 )
             ctx.require(type_name, Access.SEND, f"Perform {action}")
+            check_lengths(type_name, definition)
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), definition))
             with ctx.engine.begin() as conn:
                 if verb == "start":
@@ -166,7 +186,7 @@ def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
                 }
             )
         except SendwellError as exc:
-            results.append({**_error_result(exc, ordinal), "Object": definition})
+            results.append({**_error_result(exc, ordinal), "Object": bounded_echo(definition)})
     if started:
         ctx.on_send_started()
     return {
@@ -206,7 +226,9 @@ def _new_state(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
         type_name, de_name = "DataExtensionObject", object_type[len("DataExtensionObject[") : -1]
     kind_name = next((k for k in KINDS if k.lower() == type_name.lower()), None)
     if kind_name is None:
-        raise SendwellError(f"Object type {object_type} is not supported for retrieve.", 8)
+        raise SendwellError(
+            f"Object type {shown(object_type)} is not supported for retrieve.", ERR_UNSUPPORTED_TYPE
+        )
     ctx.require(kind_name, Access.READ, "Retrieve")
     client_ids = req.get("ClientIDs") or []
     mid = ctx.principal.acting_mid(
@@ -214,15 +236,17 @@ def _new_state(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
     )
     properties = req.get("Properties") or []
     if not properties:
-        raise SendwellError("The Properties of the retrieve are missing.", 2)
+        raise SendwellError("The Properties of the retrieve are missing.", ERR_GENERAL)
     paths = resolve_properties(kind_name, properties, de_name is not None)
     raw_filter = req.get("Filter")
-    tree = parse_filter(raw_filter)
-    if de_name is None:
+    if de_name is None:  # typed properties: values must read as their type (int, dateTime)
+        tree = parse_filter(raw_filter, lambda prop: property_type(kind_name, prop))
         resolve_properties(kind_name, sorted(properties_of(tree)), False, what="filter")
         raw_filter = read_filter_dates(
             kind_name, raw_filter, lambda text: incoming_date(text, ctx.system_offset_minutes)
         )
+    else:  # data extension rows hold text; their filters compare it
+        parse_filter(raw_filter)
     batch = int((req.get("Options") or {}).get("BatchSize") or PAGE_SIZE)
     return {
         "mid": mid,
@@ -239,7 +263,7 @@ def _continue(ctx: Context, req: Mapping[str, Any]) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         state = load_cursor(conn, req["ContinueRequest"])
     if state is None:
-        raise SendwellError("The ContinueRequest is unknown or has expired.", 2)
+        raise SendwellError("The ContinueRequest is unknown or has expired.", ERR_GENERAL)
     ctx.principal.acting_mid(state["mid"])  # the same caller, or one allowed there
     ctx.require(state["type"], Access.READ, "Retrieve")
     return state
@@ -275,7 +299,7 @@ def describe_objects(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]
         name = item.get("ObjectType") or ""
         kind = next((k for k in KINDS if k.lower() == name.lower()), None)
         if kind is None:
-            raise DecodeError(f"Object type {name} is not supported.")
+            raise DecodeError(f"Object type {shown(name)} is not supported.")
         ctx.require(kind, Access.READ, "Describe")  # a fault: Describe has no status to carry it
         definitions.append(describe(kind))
     return {"ObjectDefinition": definitions, "RequestID": _request_id()}

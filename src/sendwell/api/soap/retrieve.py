@@ -14,7 +14,7 @@ from sendwell.api.soap.types import (
     is_subtype,
     lookup_type,
 )
-from sendwell.domain.errors import SendwellError
+from sendwell.domain.errors import ERR_GENERAL, SendwellError, shown
 from sendwell.services.catalog import Unsupported
 from sendwell.services.registry import KINDS
 
@@ -39,15 +39,26 @@ def resolve_properties(
         elif path not in paths:
             paths.append(path)
     if unknown:
+        names = ", ".join(p if len(p) <= 80 else shown(p) for p in unknown[:20])
         raise SendwellError(
-            f"The {what} Property(s) {', '.join(unknown)} do not match with the fields of "
-            f"{type_name} retrieve",
-            2,
+            f"The {what} Property(s) {names} do not match with the fields of {type_name} retrieve",
+            ERR_GENERAL,
         )
     return paths
 
 
 def _resolve(type_name: str, prop: str) -> Path | None:
+    found = _walk(type_name, prop)
+    return None if found is None else found[0]
+
+
+def property_type(type_name: str, prop: str) -> str | None:
+    """The partner WSDL type of a (dotted) property (``int`` for ``Send.ID``), or None."""
+    found = _walk(type_name, prop)
+    return None if found is None else found[1]
+
+
+def _walk(type_name: str, prop: str) -> tuple[Path, str] | None:
     current = type_name
     out: list[str] = []
     for segment in prop.strip().split("."):
@@ -59,7 +70,7 @@ def _resolve(type_name: str, prop: str) -> Path | None:
             return None
         out.append(field.name)
         current = field.type
-    return tuple(out)
+    return tuple(out), current
 
 
 def read_filter_dates(
