@@ -65,16 +65,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stderr=subprocess.DEVNULL,
     )
     try:
+        server = Server(process, port)
         deadline = time.monotonic() + 60
-        while True:
+        while True:  # serve takes its port before the app is up: wait for an answer
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+                conn = server.connection()
+                conn.request("GET", "/etframework.wsdl")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    break
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("sendwell serve did not start") from None
-                time.sleep(0.1)
-        yield Server(process, port)
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("sendwell serve did not start")
+            time.sleep(0.1)
+        yield server
     finally:
         process.terminate()
         try:
