@@ -44,7 +44,8 @@ def normalise_sender_profile(conn: Connection, mid: int, props: dict, old: Mappi
     if not valid_email(props.get("FromAddress")):
         raise Invalid(f"SenderProfile FromAddress {shown(props.get('FromAddress'))} is not valid.")
     _no_newlines(props, "FromName", "FromAddress", "ReplyToAddress", "ReplyToDisplayName")
-    check_content(props, "FromName", code=2)  # personalised per recipient, like a subject
+    # The From name is personalised per recipient, like a subject.
+    check_content(props, "FromName", code=e.ERR_GENERAL)
     return props
 
 
