@@ -23,6 +23,7 @@ from sendwell.domain.throttle import Throttle
 class JobStatus(StrEnum):
     """A job's status, as ``Send.Status`` shows it."""
 
+    SCHEDULED = "Scheduled"  # waits for its scheduled_at (SOAP Schedule)
     SENDING = "Sending"
     PAUSED = "Paused"
     COMPLETE = "Complete"
@@ -55,8 +56,11 @@ TRANSITIONS = {
     "pause": Transition(frozenset({JobStatus.SENDING}), JobStatus.PAUSED, "paused"),
     "resume": Transition(frozenset({JobStatus.PAUSED}), JobStatus.SENDING, "resumed"),
     "cancel": Transition(
-        frozenset({JobStatus.SENDING, JobStatus.PAUSED}), JobStatus.CANCELED, "canceled"
+        frozenset({JobStatus.SCHEDULED, JobStatus.SENDING, JobStatus.PAUSED}),
+        JobStatus.CANCELED,
+        "canceled",
     ),
+    "start": Transition(frozenset({JobStatus.SCHEDULED}), JobStatus.SENDING, "started"),
     "complete": Transition(frozenset({JobStatus.SENDING}), JobStatus.COMPLETE, "completed"),
     "fail": Transition(frozenset({JobStatus.SENDING, JobStatus.PAUSED}), JobStatus.ERROR, "failed"),
 }
@@ -74,6 +78,24 @@ def transition(job_id: int, status: str, action: str) -> Transition:
 
 
 # --- what a job sends ---------------------------------------------------------------------
+
+
+class JobOrigin(StrEnum):
+    """What started a job: the kind of definition behind it."""
+
+    EMAIL_SEND_DEFINITION = "EmailSendDefinition"  # SOAP Perform start / Schedule
+    SEND_DEFINITION = "SendDefinition"  # the REST Send API
+    TRIGGERED_SEND_DEFINITION = (
+        "TriggeredSendDefinition"  # SOAP TriggeredSend, messageDefinitionSends
+    )
+    TRANSACTIONAL_EMAIL = "TransactionalEmail"  # the Transactional Messaging API
+
+
+# Triggered and transactional jobs take requests one at a time for as long as their definition
+# lives; a person waits for each message, so their chunks go before bulk sends' chunks.
+CONTINUOUS_ORIGINS = frozenset({JobOrigin.TRIGGERED_SEND_DEFINITION, JobOrigin.TRANSACTIONAL_EMAIL})
+PRIORITY_CONTINUOUS = 10
+PRIORITY_BULK = 0
 
 
 @dataclass(frozen=True)
@@ -140,6 +162,7 @@ class SeedList:
 class JobSpec:
     """Everything the engine needs to send a job, resolved and frozen at start."""
 
+    origin: JobOrigin = JobOrigin.EMAIL_SEND_DEFINITION
     definition: DefinitionRef
     email: EmailContent
     subject: str
@@ -147,7 +170,7 @@ class JobSpec:
     from_address: str
     reply_to: str | None = None
     classification: str = "Marketing"  # SendClassificationType: Marketing | Operational
-    sources: tuple[AudienceSource, ...]
+    sources: tuple[AudienceSource, ...] = ()  # none for a continuous job: requests add recipients
     exclusions: tuple[AudienceSource, ...] = ()
     dedupe_by_email: bool = False
     send_logging: bool = True
@@ -165,6 +188,15 @@ class JobSpec:
         return self.classification == "Marketing"
 
     @property
+    def continuous(self) -> bool:
+        """Recipients come with requests (triggered, transactional), not from an audience."""
+        return self.origin in CONTINUOUS_ORIGINS
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY_CONTINUOUS if self.continuous else PRIORITY_BULK
+
+    @property
     def copies(self) -> tuple[str, ...]:
         """CC and BCC addresses that get a copy of every message."""
         return self.cc + self.bcc
@@ -180,12 +212,15 @@ class JobSpec:
         )
 
     @property
-    def reads_data_extensions(self) -> bool:
-        return any(isinstance(s, DataExtensionSource) for s in self.sources)
+    def reads_profiles(self) -> bool:
+        """Whether fields a recipient's row lacks come from its subscriber profile: sends from
+        data extensions and continuous sends (whose requests carry some attributes)."""
+        return self.continuous or any(isinstance(s, DataExtensionSource) for s in self.sources)
 
     def to_json(self) -> dict[str, Any]:
         """The spec as stored with the job."""
         return {
+            "origin": self.origin,
             "definition": {
                 "ID": self.definition.id,
                 "ObjectID": self.definition.object_id,
@@ -224,7 +259,14 @@ class JobSpec:
         email = data.get("email") or {}
         seeds = data.get("seeds")
         throttle = data.get("throttle")
+        # Specs stored before origins were recorded: REST Send API jobs have no ObjectID.
+        origin = data.get("origin") or (
+            JobOrigin.EMAIL_SEND_DEFINITION
+            if definition.get("ObjectID")
+            else JobOrigin.SEND_DEFINITION
+        )
         return cls(
+            origin=JobOrigin(origin),
             definition=DefinitionRef(
                 id=int(definition.get("ID") or 0),
                 customer_key=definition.get("CustomerKey"),

@@ -112,12 +112,13 @@ class PreparedJobs:
 
 
 def profile_fields(spec: JobSpec, message: CompiledMessage) -> frozenset[str]:
-    """Personalization fields a data extension send must read from subscriber attributes.
+    """Personalization fields a send must read from subscriber attributes.
 
-    Data extension rows are looked up first; a field no source data extension has comes from
-    the subscriber's profile attributes (All Subscribers), as in Marketing Cloud.
+    Data extension rows (and a triggered request's attributes) are looked up first; a field
+    they lack comes from the subscriber's profile attributes (All Subscribers), as in
+    Marketing Cloud.
     """
-    if not spec.reads_data_extensions:
+    if not spec.reads_profiles:
         return frozenset()
     engine_fields = {f for f in message.fields if f.startswith("__")}  # filled by the engine
     return frozenset(

@@ -24,6 +24,7 @@ from sendwell.domain.jobs import (
     DataExtensionSource,
     DefinitionRef,
     EmailContent,
+    JobOrigin,
     JobSpec,
     ListSource,
     SeedList,
@@ -104,6 +105,7 @@ def for_send_api_definition(
     from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, {})
     exclusions = (SyncSource(sync_id, "exclusion"),) if body.get("Exclusions") else ()
     return JobSpec(
+        origin=JobOrigin.SEND_DEFINITION,
         definition=DefinitionRef(
             id=definition.id, customer_key=definition.external_key, name=definition.name
         ),

@@ -7,6 +7,7 @@ and writes only if the job is still where the caller saw it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,17 +40,28 @@ def create_job(
     *,
     interaction_object_id: str,
     definition_id: int | None = None,
+    scheduled_at: datetime | None = None,
+    schedule: Mapping[str, Any] | None = None,
 ) -> int:
-    """Create a job waiting for its audience; returns its JobID."""
+    """Create a job; returns its JobID.
+
+    A bulk job waits for its audience; a continuous one (triggered, transactional) delivers
+    as requests append recipients; with ``scheduled_at`` the job is Scheduled until then.
+    """
     now = utcnow()
     job_id = conn.execute(
         insert(send_jobs).values(
             mid=mid,
             definition_id=definition_id,
             interaction_object_id=interaction_object_id,
-            status=JobStatus.SENDING,
-            phase=JobPhase.AUDIENCE,
+            status=JobStatus.SCHEDULED if scheduled_at is not None else JobStatus.SENDING,
+            phase=JobPhase.DELIVERING if spec.continuous else JobPhase.AUDIENCE,
             spec=spec.to_json(),
+            origin=spec.origin,
+            continuous=spec.continuous,
+            priority=spec.priority,
+            scheduled_at=scheduled_at,
+            schedule=dict(schedule) if schedule is not None else None,
             created_at=now,
             modified_at=now,
         )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -178,7 +179,20 @@ send_jobs = Table(
     Column("period_start", DateTime, nullable=True),
     Column("period_sent", Integer, nullable=False, default=0, server_default="0"),
     Column("completed_at", DateTime, nullable=True),
+    # What started the job (domain.jobs.JobOrigin); triggered and transactional jobs are
+    # continuous: recipients are appended as requests come (last_seq), and they never complete
+    # on their own. Workers take chunks of higher-priority jobs first.
+    Column("origin", String(40), nullable=False, server_default="EmailSendDefinition"),
+    Column("continuous", Boolean, nullable=False, server_default=false()),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("last_seq", Integer, nullable=False, server_default="0"),
+    Column("revision", Integer, nullable=False, server_default="1"),  # bumped when the spec is
+    # republished (RefreshContent): workers compile the message again
+    Column("scheduled_at", DateTime, nullable=True),  # a Scheduled job starts then (UTC)
+    Column("schedule", JSON, nullable=True),  # the recurrence still to come after this job
     Index("ix_send_jobs_phase", "phase"),
+    Index("ix_send_jobs_due", "status", "scheduled_at"),
+    Index("ix_send_jobs_definition", "mid", "definition_id", "id"),
 )
 
 # The recipient ledger: one row per recipient of a job, the only truth of who was sent what.
@@ -198,6 +212,11 @@ recipients = Table(
     Column("sent_at", DateTime, nullable=True),
     Column("first_attempt_at", DateTime, nullable=True),  # retries give up past a maximum age
     Column("next_attempt_at", DateTime, nullable=True),  # when a deferred recipient is retried
+    # Why a recipient was not sent, as Marketing Cloud's subscriber error codes say it
+    # (domain.not_sent): 1 Unsubscribed, 111 ScriptRaiseError, ...; None when it was sent.
+    Column("reason_code", Integer, nullable=True),
+    Column("batch_id", Integer, nullable=True),  # the triggered send request that added it
+    Column("created_at", DateTime, nullable=True),  # when a continuous job's request came
 )
 
 chunks = Table(
@@ -393,4 +412,22 @@ tracking_events = Table(
     Index("ix_tracking_events_job", "job_id", "event_type", "id"),
     Index("ix_tracking_events_mid", "mid", "event_type", "event_date"),
     Index("ix_tracking_events_subscriber", "mid", "subscriber_key", "event_type"),
+)
+
+# Keys callers give single messages: the Transactional Messaging API's messageKey (unique per
+# account for 72 hours) and the legacy triggered send's recipientSendId. Each names one
+# recipient of a continuous job's ledger.
+message_keys = Table(
+    "message_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("kind", String(20), nullable=False),  # messageKey | recipientSendId
+    Column("message_key", String(100), nullable=False),
+    Column("definition_key", String(200), nullable=True),
+    Column("job_id", Integer, ForeignKey("send_jobs.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("mid", "kind", "message_key", name="uq_message_keys"),
+    Index("ix_message_keys_job", "job_id", "seq"),
 )
