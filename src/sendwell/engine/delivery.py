@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sendwell.domain import not_sent
 from sendwell.domain.ampscript import RecipientSkipped
 from sendwell.domain.bounces import Failure, refusal
 from sendwell.domain.clock import utcnow
@@ -35,7 +36,7 @@ class RenderedChunk:
 
     envelopes: list[Envelope] = field(default_factory=list)
     message_ids: dict[int, str] = field(default_factory=dict)  # by ledger seq
-    refused: list[Outcome] = field(default_factory=list)  # not rendered: failed at once
+    refused: list[ledger.RecipientOutcome] = field(default_factory=list)  # not rendered
 
 
 async def deliver_chunk(
@@ -52,17 +53,17 @@ async def deliver_chunk(
     rows, held_for = admit(gate, work.rows)
     rendered = render_chunk(job, rows, work.profiles)
     delivered = await transport.deliver(rendered.envelopes) if rendered.envelopes else []
-    outcomes = [o for o in delivered if o.ref > 0] + rendered.refused
+    outcomes = [o for o in delivered if o.ref > 0]
     for copy in (o for o in delivered if o.ref < 0 and o.status != "sent"):
         log.warning("job %s: a copy (CC/BCC/seed) was not delivered: %s", job.job_id, copy.reply)
     by_seq = work.by_seq
+    ids = rendered.message_ids
     result = ledger.ChunkResult(
         outcomes=[
-            ledger.RecipientOutcome(
-                o.ref, o.status, o.code, o.reply, rendered.message_ids.get(o.ref)
-            )
+            ledger.RecipientOutcome(o.ref, o.status, o.code, o.reply, ids.get(o.ref))
             for o in outcomes
-        ],
+        ]
+        + rendered.refused,
         refusals=smtp_refusals(job.job_id, outcomes, by_seq),
         # The held ones stay pending; the chunk waits for the domain's limit.
         held_until=utcnow() + timedelta(seconds=held_for)
@@ -115,10 +116,12 @@ def render_chunk(
         try:
             message = job.message.render(values, row.email, None, row.seq, date, job.environment)
         except ValueError as exc:  # an address or value no message can carry
-            out.refused.append(Outcome(row.seq, FAILED, 0, f"not rendered: {exc}"))
+            reply = f"not rendered: {exc}"
+            out.refused.append(_not_sent(row.seq, reply, not_sent.MESSAGE_BUILD_ERROR))
             continue
         except RecipientSkipped as exc:  # the content's RaiseError: skip, record its message
-            out.refused.append(Outcome(row.seq, FAILED, 0, f"RaiseError: {exc.message}"))
+            reply = f"RaiseError: {exc.message}"
+            out.refused.append(_not_sent(row.seq, reply, not_sent.SCRIPT_RAISE_ERROR))
             continue
         out.message_ids[row.seq] = message.message_id
         data = job.sign(message.data) if job.sign else message.data
@@ -129,6 +132,10 @@ def render_chunk(
         if seed is not None:
             out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id))
     return out
+
+
+def _not_sent(seq: int, reply: str, reason: int) -> ledger.RecipientOutcome:
+    return ledger.RecipientOutcome(seq, FAILED, 0, reply, None, reason)
 
 
 def smtp_refusals(

@@ -56,7 +56,12 @@ class SendPipeline:
         if claim is None:
             return False
         await deliver_chunk(
-            self.engine, self.transport, self.jobs.get(claim.job_id), claim, self.policy, self.gate
+            self.engine,
+            self.transport,
+            self.jobs.get(claim.job_id, claim.revision),
+            claim,
+            self.policy,
+            self.gate,
         )
         return True
 

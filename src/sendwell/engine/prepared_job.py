@@ -66,14 +66,15 @@ class PreparedJobs:
         self.engine = engine
         self.settings = settings
         self.size = size
-        self._jobs: OrderedDict[int, PreparedJob] = OrderedDict()
+        self._jobs: OrderedDict[tuple[int, int], PreparedJob] = OrderedDict()
         self.dkim = DkimKeys(settings.dkim_keys_by_domain)
 
-    def get(self, job_id: int) -> PreparedJob:
-        prepared = self._jobs.get(job_id)
+    def get(self, job_id: int, revision: int = 1) -> PreparedJob:
+        """The job prepared at ``revision`` of its spec (a republished spec is prepared anew)."""
+        prepared = self._jobs.get((job_id, revision))
         if prepared is None:
             prepared = self._prepare(job_id)
-            self._jobs[job_id] = prepared
+            self._jobs[(job_id, revision)] = prepared
             while len(self._jobs) > self.size:
                 self._jobs.popitem(last=False)
         return prepared

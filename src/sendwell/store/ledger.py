@@ -22,6 +22,7 @@ from sendwell.domain.throttle import Throttle
 from sendwell.store.bounces import LedgerRef, record_refusals
 from sendwell.store.jobs import pace
 from sendwell.store.tables import chunks, recipients, send_jobs, subscribers
+from sendwell.store.tracking import record_not_sent
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Claim:
     chunk_no: int
     first_seq: int
     last_seq: int
+    revision: int = 1  # of the job's spec: a republished spec is compiled again
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class RecipientOutcome:
     code: int
     reply: str
     message_id: str | None
+    reason: int | None = None  # why it was not sent at all (domain.not_sent), if it was not
 
 
 def create_chunks(conn: Connection, job_id: int, total: int, size: int) -> int:
@@ -57,7 +60,11 @@ def create_chunks(conn: Connection, job_id: int, total: int, size: int) -> int:
 
 
 def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
-    """Take the next deliverable chunk (pending, or claimed with a lapsed lease)."""
+    """Take the next deliverable chunk (pending, or claimed with a lapsed lease).
+
+    Chunks of higher-priority jobs (triggered, transactional) go first, then by job and
+    chunk order (a continuous job's requests in arrival order).
+    """
     now = utcnow()
     with engine.begin() as conn:
         candidates = conn.execute(
@@ -68,6 +75,7 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                 chunks.c.last_seq,
                 chunks.c.state,
                 send_jobs.c.next_send_at,
+                send_jobs.c.revision,
             )
             .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
             .where(
@@ -80,7 +88,7 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                     (chunks.c.state == "claimed") & (chunks.c.lease_until < now),
                 ),
             )
-            .order_by(chunks.c.job_id, chunks.c.chunk_no)
+            .order_by(send_jobs.c.priority.desc(), chunks.c.job_id, chunks.c.chunk_no)
             .limit(8)
         ).all()
         for c in candidates:
@@ -108,7 +116,14 @@ def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
                 )
             ).rowcount
             if taken == 1:
-                return Claim(c.job_id, c.chunk_no, c.first_seq, c.last_seq)
+                # Read the range again: a continuous job's request may have joined the chunk
+                # after the candidates were read (it cannot once the chunk is claimed).
+                last_seq = conn.execute(
+                    select(chunks.c.last_seq).where(
+                        chunks.c.job_id == c.job_id, chunks.c.chunk_no == c.chunk_no
+                    )
+                ).scalar_one()
+                return Claim(c.job_id, c.chunk_no, c.first_seq, last_seq, c.revision)
             if c.next_send_at is not None:  # give the hold back
                 conn.execute(
                     update(send_jobs)
@@ -192,6 +207,7 @@ _record = (
         sent_at=bindparam("b_at"),
         first_attempt_at=func.coalesce(recipients.c.first_attempt_at, bindparam("b_now")),
         next_attempt_at=bindparam("b_next"),
+        reason_code=bindparam("b_reason"),
     )
 )
 
@@ -236,6 +252,7 @@ def record_outcomes(
                 "b_at": now if status == "sent" else None,
                 "b_now": now,
                 "b_next": next_at,
+                "b_reason": o.reason,
             }
         )
     if params:
@@ -289,6 +306,9 @@ def record_delivery(
     Returns the tally of outcomes and whether the job is now complete.
     """
     tally = record_outcomes(conn, claim, result.outcomes, rows, policy)
+    not_sent = [(rows[o.seq], o.reason) for o in result.outcomes if o.reason is not None]
+    if not_sent:
+        record_not_sent(conn, mid, claim.job_id, not_sent)
     record_refusals(conn, mid, result.refusals, hold_after)
     if result.held_until is not None:
         hold_chunk(conn, claim, result.held_until)
@@ -319,16 +339,22 @@ def _next_due(conn: Connection, claim: Claim) -> Any:
 
 
 def finish_if_done(conn: Connection, job_id: int) -> bool:
-    """Mark the job Complete once no chunk is left; True if it did."""
-    left = conn.execute(
-        select(func.count()).where(chunks.c.job_id == job_id, chunks.c.state != "done")
-    ).scalar_one()
-    if left:
-        return False
+    """Mark a bulk job Complete once no chunk is left; True if it did. A continuous job takes
+    requests for as long as its definition lives: it is never complete on its own."""
     now = utcnow()
+    left = (
+        select(chunks.c.chunk_no)
+        .where(chunks.c.job_id == job_id, chunks.c.state != "done")
+        .exists()
+    )
     done = conn.execute(
         update(send_jobs)
-        .where(send_jobs.c.id == job_id, send_jobs.c.status == JobStatus.SENDING)
+        .where(
+            send_jobs.c.id == job_id,
+            send_jobs.c.status == JobStatus.SENDING,
+            send_jobs.c.continuous.is_(False),
+            ~left,
+        )
         .values(status=JobStatus.COMPLETE, phase=JobPhase.DONE, completed_at=now, modified_at=now)
     ).rowcount
     return bool(done)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sendwell.domain import not_sent
+from sendwell.domain.clock import utcnow
 from sendwell.domain.tracking import TrackedLink
 from sendwell.store.tables import job_links, recipients, send_jobs, subscribers, tracking_events
 
@@ -137,3 +139,26 @@ def unique_counts(
     for job, event_type, n in conn.execute(query):
         counts.setdefault(job, {})[event_type] = n
     return counts
+
+
+def record_not_sent(
+    conn: Connection, mid: int, job_id: int, rows: Sequence[tuple[Any, int]]
+) -> None:
+    """A NotSent event per (ledger row, reason code): why each recipient got no message."""
+    now = utcnow()
+    conn.execute(
+        insert(tracking_events),
+        [
+            {
+                "mid": mid,
+                "job_id": job_id,
+                "seq": row.seq,
+                "subscriber_key": row.subscriber_key,
+                "event_type": "NotSent",
+                "event_date": now,
+                "url_id": None,
+                "details": {"StatusCode": code, "StatusMessage": not_sent.name(code)},
+            }
+            for row, code in rows
+        ],
+    )
