@@ -220,12 +220,14 @@ class CompiledMessage:
         seq: int,
         date: str,
         environment: RenderEnvironment | None = None,
+        sender: tuple[str, str] | None = None,
     ) -> RenderedMessage:
         """Render one recipient's message; ``seq`` makes its Message-ID unique in the job.
 
-        ``environment`` serves AMPscript (lookups, clock, system strings). Raises ValueError
-        (``AmpscriptError`` included) for what no message can carry, and ``RecipientSkipped``
-        when the content calls ``RaiseError``.
+        ``environment`` serves AMPscript (lookups, clock, system strings); ``sender`` (name,
+        address) overrides the From of this one message (a triggered send's ``Owner``). Raises
+        ValueError (``AmpscriptError`` included) for what no message can carry, and
+        ``RecipientSkipped`` when the content calls ``RaiseError``.
         """
         _check_address(to_address)
         if self._scripts:
@@ -236,7 +238,10 @@ class CompiledMessage:
         to = _mailbox(to_name, to_address, 4) if to_name else to_address
         pieces = self._pieces.copy()
         from_line = self._from_line
-        if self._from_name is not None:
+        if sender is not None:
+            _check_address(sender[1])
+            from_line = f"From: {_mailbox(sender[0], sender[1], 6)}\r\n"
+        elif self._from_name is not None:
             # _mailbox puts the filled name on one line: a value with CR/LF adds no header.
             from_name = self._from_name.render(values)
             from_line = f"From: {_mailbox(from_name, self._from_address, 6)}\r\n"

@@ -13,12 +13,15 @@ HELD = 2
 MISSING_EMAIL_ADDRESS = 4
 INVALID_EMAIL_ADDRESS = 5
 INVALID_SUBSCRIBER_ID = 7
+INVALID_OWNER = 12  # the Owner's From address (InvalidOwnerIDProvided)
 MISSING_SUBSCRIBER_ID = 8
+UNSPECIFIED = 15
 INVALID_ATTRIBUTE_VALUE = 16
 ATTRIBUTE_VALUE_TOO_LONG = 17
 SUBSCRIBER_KEY_TOO_LONG = 30
 QUEUED_TRANSACTION_DELETED = 37
 SUBSCRIBER_QUEUE_CLEARED = 39
+EXCLUDED = 102
 MESSAGE_BUILD_ERROR = 103
 SCRIPT_RAISE_ERROR = 111
 
@@ -32,6 +35,7 @@ NAMES = {
     7: "InvalidSubscriberIDProvided",
     8: "MissingSubscriberID",
     10: "MissingRequiredAttributes",
+    12: "InvalidOwnerIDProvided",
     15: "UnspecifiedError",
     16: "InvalidAttributeValue",
     17: "AttributeValueMaxLengthErr",
@@ -40,6 +44,7 @@ NAMES = {
     37: "QueuedTransactionDeleted",
     39: "SubscriberQueueCleared",
     100: "Error",
+    102: "Excluded",
     103: "MessageBuildError",
     111: "ScriptRaiseError",
 }
@@ -53,6 +58,8 @@ DESCRIPTIONS = {
     4: "The subscriber has no email address.",
     5: "The Email Address for this subscriber has invalid syntax.",
     8: "The subscriber has no subscriber key.",
+    12: "The From address given for this subscriber is not valid.",
+    102: "The subscriber is on an exclusion list of the definition.",
     17: "An attribute value is longer than the limit.",
     30: "The subscriber key is longer than 254 characters.",
 }

@@ -26,6 +26,7 @@ from sendwell.engine.prepared_job import PreparedJob
 from sendwell.engine.transports.base import FAILED, Envelope, Outcome, Transport
 from sendwell.store import ledger
 from sendwell.store.bounces import LedgerRef
+from sendwell.store.continuous import FROM_ADDRESS, FROM_NAME
 
 log = logging.getLogger("sendwell.engine")
 
@@ -113,8 +114,11 @@ def render_chunk(
         values["jobid"] = job_text
         if job.tracking is not None:
             values.update(job.tracking.values(row.seq))
+        sender = _own_sender(row.attributes)
         try:
-            message = job.message.render(values, row.email, None, row.seq, date, job.environment)
+            message = job.message.render(
+                values, row.email, None, row.seq, date, job.environment, sender
+            )
         except ValueError as exc:  # an address or value no message can carry
             reply = f"not rendered: {exc}"
             out.refused.append(_not_sent(row.seq, reply, not_sent.MESSAGE_BUILD_ERROR))
@@ -125,13 +129,20 @@ def render_chunk(
             continue
         out.message_ids[row.seq] = message.message_id
         data = job.sign(message.data) if job.sign else message.data
-        out.envelopes.append(Envelope(row.seq, job.mail_from(row.seq), row.email, data, job.job_id))
+        mail_from = job.mail_from(row.seq, sender[1] if sender else None)
+        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id))
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
         out.envelopes.extend(Envelope(-row.seq, copy_sender, c, data, job.job_id) for c in copies)
         seed = job.seed_for(row.seq)
         if seed is not None:
             out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id))
     return out
+
+
+def _own_sender(attributes: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A triggered request's From override for its recipient (kept in the ledger row)."""
+    address = attributes.get(FROM_ADDRESS)
+    return (str(attributes.get(FROM_NAME) or ""), str(address)) if address else None
 
 
 def _not_sent(seq: int, reply: str, reason: int) -> ledger.RecipientOutcome:

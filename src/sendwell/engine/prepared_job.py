@@ -47,9 +47,12 @@ class PreparedJob:
     hold_after: int = 3  # hard bounces until a subscriber is Held
     tracking: RecipientTokens | None = None  # fills %%__t%% and the center URLs per recipient
 
-    def mail_from(self, seq: int) -> str:
-        """The envelope sender of recipient ``seq`` (0: the job's copies)."""
-        return self.return_path(seq) if self.return_path else self.spec.from_address
+    def mail_from(self, seq: int, own: str | None = None) -> str:
+        """The envelope sender of recipient ``seq`` (0: the job's copies): the VERP address,
+        else the message's own From (``own``) or the job's."""
+        if self.return_path:
+            return self.return_path(seq)
+        return own or self.spec.from_address
 
     def seed_for(self, seq: int) -> str | None:
         """The seed address that gets a copy of recipient ``seq``'s message, if any."""

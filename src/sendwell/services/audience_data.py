@@ -264,6 +264,13 @@ def validate_row(de_props: Mapping[str, Any], given: Mapping[str, Any]) -> dict[
     return _row_values(de_props, list(given.items()), partial=False)
 
 
+def partial_row(de_props: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, str]:
+    """The values of ``given`` for the DE's fields (names it lacks are left out), checked."""
+    names = {f["Name"].lower() for f in de_fields(de_props)}
+    known = [(k, v) for k, v in given.items() if str(k).lower() in names and v is not None]
+    return _row_values(de_props, known, partial=True)
+
+
 def _row_values(
     de_props: Mapping[str, Any], given: list[tuple[str, Any]], partial: bool
 ) -> dict[str, str]:

@@ -19,10 +19,11 @@ from sqlalchemy import Connection, Engine, select
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
 from sendwell.domain.filters import Filter, equality_on
+from sendwell.domain.jobs import JobOrigin
 from sendwell.domain.tracking import fill_link, same_origin, tracking_key, verify
 from sendwell.services.catalog import Unsupported, page
 from sendwell.store import tracking as store
-from sendwell.store.tables import tracking_events
+from sendwell.store.tables import objects, recipients, send_jobs, tracking_events
 
 # Send counters kept from tracking events: unique recipients per event type.
 SEND_COUNTERS = {
@@ -155,7 +156,22 @@ class TrackingEventKind(Unsupported):
         self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
         query = (
-            select(tracking_events)
+            select(
+                tracking_events,
+                objects.c.object_id.label("definition_object_id"),
+                recipients.c.batch_id,
+            )
+            .join(send_jobs, send_jobs.c.id == tracking_events.c.job_id)
+            .outerjoin(
+                objects,
+                (objects.c.id == send_jobs.c.definition_id)
+                & (send_jobs.c.origin == JobOrigin.TRIGGERED_SEND_DEFINITION),
+            )
+            .outerjoin(
+                recipients,
+                (recipients.c.job_id == tracking_events.c.job_id)
+                & (recipients.c.seq == tracking_events.c.seq),
+            )
             .where(tracking_events.c.mid == mid, tracking_events.c.event_type.in_(self.event_types))
             .order_by(tracking_events.c.id)
         )
@@ -173,6 +189,9 @@ class TrackingEventKind(Unsupported):
             "SubscriberKey": row.subscriber_key,
             "EventDate": row.event_date,
             "EventType": row.event_type,
+            # A triggered send's events name its definition and request (BatchID).
+            "TriggeredSendDefinitionObjectID": row.definition_object_id,
+            "BatchID": row.batch_id if row.definition_object_id else None,
         }
         if self.extra is not None:
             event.update(self.extra(row))
@@ -190,3 +209,4 @@ def _unsub(row: Any) -> dict[str, Any]:
 OPEN_EVENT = TrackingEventKind("OpenEvent", ("Open",))
 CLICK_EVENT = TrackingEventKind("ClickEvent", ("Click",), _click)
 UNSUB_EVENT = TrackingEventKind("UnsubEvent", ("Unsubscribe",), _unsub)
+NOT_SENT_EVENT = TrackingEventKind("NotSentEvent", ("NotSent",))

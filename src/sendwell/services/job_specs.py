@@ -128,6 +128,45 @@ def for_send_api_definition(
     )
 
 
+def for_triggered_send_definition(conn: Connection, mid: int, definition: Any) -> JobSpec:
+    """A TriggeredSendDefinition's continuous job: its requests bring the recipients."""
+    props = definition.props
+    email = find_ref(conn, mid, "Email", props.get("Email"))
+    if email is None:
+        raise Invalid("The definition's Email no longer exists.", e.TSD_EMAIL_NOT_FOUND)
+    subject = props.get("EmailSubject") or props.get("DynamicEmailSubject")
+    content, subject = _content(email, subject, e.TSD_INVALID_PERSONALIZATION)
+    classification = find_ref(conn, mid, "SendClassification", props.get("SendClassification"))
+    if classification is None:
+        raise Invalid(
+            "The definition's SendClassification no longer exists.",
+            e.TSD_SEND_CLASSIFICATION_NOT_FOUND,
+        )
+    profile_ref = props.get("SenderProfile") or classification.props.get("SenderProfile")
+    own = {k: props[k] for k in ("FromName", "FromAddress") if props.get(k)}
+    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, own)
+    return JobSpec(
+        origin=JobOrigin.TRIGGERED_SEND_DEFINITION,
+        definition=DefinitionRef(
+            id=definition.id,
+            object_id=definition.object_id,
+            customer_key=definition.customer_key,
+            name=definition.name,
+        ),
+        email=content,
+        subject=subject,
+        from_name=from_name,
+        from_address=from_address,
+        reply_to=props.get("ReplyToAddress") or reply_to,
+        classification=_classification_type(classification),
+        send_logging=bool(props.get("IsSendLogging", True)),
+        tracking=not props.get("SuppressTracking"),
+        cc=addresses(props.get("CCEmail")),
+        bcc=addresses(props.get("BccEmail")),
+        message_token=secrets.token_hex(8),
+    )
+
+
 def _content(email: Any, subject_override: str | None, code: int) -> tuple[EmailContent, str]:
     """The email's parts and the subject line (the definition's, else the email's), checked."""
     props = email.props

@@ -14,14 +14,17 @@ from sendwell.domain.permissions import (
     EMAIL,
     LIST_AND_SUBSCRIBERS,
     TRACKING_EVENTS,
+    Access,
     Area,
 )
 from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
 from sendwell.services.bounce_events import BOUNCE_EVENT
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
-from sendwell.services.events import CLICK_EVENT, OPEN_EVENT, UNSUB_EVENT
+from sendwell.services.events import CLICK_EVENT, NOT_SENT_EVENT, OPEN_EVENT, UNSUB_EVENT
 from sendwell.services.sends import SendKind, SentEventKind
+from sendwell.services.triggered_definitions import TriggeredSendDefinitionKind
+from sendwell.services.triggered_sends import TriggeredSendKind, TriggeredSendSummaryKind
 from sendwell.store.tables import accounts
 
 
@@ -70,6 +73,9 @@ KINDS: dict[str, Kind] = {
         CatalogKind(
             "EmailSendDefinition", rules.normalise_send_definition, not_found_code=ESD_NOT_FOUND
         ),
+        TriggeredSendDefinitionKind(),
+        TriggeredSendKind(),
+        TriggeredSendSummaryKind(),
         SubscriberKind(),
         DATA_EXTENSION_OBJECT,
         SendKind(),
@@ -78,6 +84,7 @@ KINDS: dict[str, Kind] = {
         OPEN_EVENT,
         CLICK_EVENT,
         UNSUB_EVENT,
+        NOT_SENT_EVENT,
         BusinessUnitKind(),
     )
 }
@@ -95,6 +102,9 @@ OBJECT_AREAS: dict[str, Area] = {
     "DeliveryProfile": EMAIL,
     "SendClassification": EMAIL,
     "EmailSendDefinition": EMAIL,
+    "TriggeredSendDefinition": EMAIL,
+    "TriggeredSend": EMAIL,
+    "TriggeredSendSummary": EMAIL,
     "Send": EMAIL,
     "List": LIST_AND_SUBSCRIBERS,
     "Subscriber": LIST_AND_SUBSCRIBERS,
@@ -106,7 +116,10 @@ OBJECT_AREAS: dict[str, Area] = {
     "OpenEvent": TRACKING_EVENTS,
     "ClickEvent": TRACKING_EVENTS,
     "UnsubEvent": TRACKING_EVENTS,
+    "NotSentEvent": TRACKING_EVENTS,
     "BusinessUnit": ACCOUNTS,
 }
+# Creating a TriggeredSend sends mail: it needs the send scope of its area, as Perform start.
+WRITE_ACCESS = {"TriggeredSend": Access.SEND}
 if OBJECT_AREAS.keys() != KINDS.keys():  # a new kind must say which scopes guard it
     raise RuntimeError(f"OBJECT_AREAS and KINDS differ: {OBJECT_AREAS.keys() ^ KINDS.keys()}")

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from sendwell.domain import errors as e
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Filter, equality_on
+from sendwell.domain.jobs import JobOrigin
 from sendwell.domain.secrets import new_guid
 from sendwell.services import job_specs
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
@@ -126,14 +127,22 @@ class SentEventKind(Unsupported):
         self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
         job_id = equality_on(tree, "SendID")
-        logged = [j.id for j in jobs.jobs_of(conn, mid, job_id) if jobs.spec_of(j).send_logging]
+        specs = {j.id: jobs.spec_of(j) for j in jobs.jobs_of(conn, mid, job_id)}
+        logged = [job for job, spec in specs.items() if spec.send_logging]
         if not logged:
             return [], False
+        # A triggered send's events name its definition and request (BatchID).
+        triggered = {
+            job: spec.definition.object_id
+            for job, spec in specs.items()
+            if spec.origin == JobOrigin.TRIGGERED_SEND_DEFINITION
+        }
         rows = conn.execute(
             select(
                 recipients.c.job_id,
                 recipients.c.subscriber_key,
                 recipients.c.sent_at,
+                recipients.c.batch_id,
             )
             .where(recipients.c.job_id.in_(logged), recipients.c.status == "sent")
             .order_by(recipients.c.job_id, recipients.c.seq)
@@ -146,6 +155,8 @@ class SentEventKind(Unsupported):
                 "SubscriberKey": r.subscriber_key,
                 "EventDate": r.sent_at,
                 "EventType": "Sent",
+                "TriggeredSendDefinitionObjectID": triggered.get(r.job_id),
+                "BatchID": r.batch_id if r.job_id in triggered else None,
             }
             for r in rows
         )

@@ -9,8 +9,15 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
+from sendwell.domain import not_sent
 from sendwell.domain.clock import utcnow
 from sendwell.store.tables import chunks, recipients, send_jobs
+from sendwell.store.tracking import record_not_sent
+
+# Ledger attributes that override the From of one recipient's message (a triggered send's
+# Owner FromName / FromAddress).
+FROM_NAME = "__from_name"
+FROM_ADDRESS = "__from_address"
 
 # A continuous job's requests join its newest chunk while no worker has claimed it, up to this
 # many recipients: a burst of single messages is delivered in a few batches, not one by one.
@@ -29,25 +36,29 @@ class NewRecipient:
     refused: int | None = None
 
 
-def append_recipients(
-    conn: Connection, job_id: int, rows: Sequence[NewRecipient], batch_id: int | None = None
-) -> list[int]:
-    """Add recipients to a continuous job's ledger, in arrival order; their ledger seqs.
+def append_recipients(conn: Connection, job_id: int, rows: Sequence[NewRecipient]) -> list[int]:
+    """Add one request's recipients to a continuous job's ledger, in arrival order; their seqs.
 
     They join the job's newest chunk if no worker has claimed it yet (and it is not full), or
-    start a new one; refused recipients are written as failed with their reason.
+    start a new one; refused recipients are written as failed with their reason. The request's
+    BatchID is its first recipient's seq.
     """
     if not rows:
         return []
     count = len(rows)
     accepted = sum(1 for r in rows if r.refused is None)
+    reasons = [r.refused for r in rows]
+    unsubscribed, held = reasons.count(not_sent.UNSUBSCRIBED), reasons.count(not_sent.HELD)
     last = conn.execute(
         update(send_jobs)
         .where(send_jobs.c.id == job_id)
         .values(
             last_seq=send_jobs.c.last_seq + count,
+            # Refused recipients count as the audience step counts them: suppressed, excluded.
             targeted=send_jobs.c.targeted + accepted,
-            errored=send_jobs.c.errored + (count - accepted),
+            unsubscribed=send_jobs.c.unsubscribed + unsubscribed,
+            undeliverable=send_jobs.c.undeliverable + held,
+            excluded=send_jobs.c.excluded + (count - accepted - unsubscribed - held),
             modified_at=utcnow(),
         )
         .returning(send_jobs.c.last_seq)
@@ -66,7 +77,7 @@ def append_recipients(
                 "status": "pending" if r.refused is None else "failed",
                 "attempts": 0,
                 "reason_code": r.refused,
-                "batch_id": batch_id,
+                "batch_id": first,
                 "created_at": now,
             }
             for i, r in enumerate(rows)
@@ -90,3 +101,28 @@ def append_recipients(
                 )
             )
     return list(range(first, last + 1))
+
+
+def clear_queue(conn: Connection, mid: int, job_id: int) -> int:
+    """The job's recipients still to send will not be (its definition was canceled or
+    deleted): each fails as SubscriberQueueCleared with a NotSent event; how many."""
+    cleared = conn.execute(
+        update(recipients)
+        .where(recipients.c.job_id == job_id, recipients.c.status.in_(("pending", "deferred")))
+        .values(
+            status="failed",
+            reason_code=not_sent.SUBSCRIBER_QUEUE_CLEARED,
+            smtp_reply="the definition's queue was cleared",
+        )
+        .returning(recipients.c.seq, recipients.c.subscriber_key)
+    ).all()
+    conn.execute(
+        update(chunks)
+        .where(chunks.c.job_id == job_id, chunks.c.state != "done")
+        .values(state="done", owner=None, lease_until=None)
+    )
+    if cleared:
+        record_not_sent(
+            conn, mid, job_id, [(row, not_sent.SUBSCRIBER_QUEUE_CLEARED) for row in cleared]
+        )
+    return len(cleared)

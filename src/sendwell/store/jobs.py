@@ -127,6 +127,16 @@ def move(conn: Connection, job: Any, action: str, **values: Any) -> Transition:
     return step
 
 
+def republish(conn: Connection, job_id: int, spec: JobSpec) -> None:
+    """Replace a continuous job's spec (its definition's content was published again): the
+    messages still to come are rendered from it; workers see the new revision."""
+    conn.execute(
+        update(send_jobs)
+        .where(send_jobs.c.id == job_id)
+        .values(spec=spec.to_json(), revision=send_jobs.c.revision + 1, modified_at=utcnow())
+    )
+
+
 def claim_audience(engine: Engine, lease_seconds: int) -> Any:
     """Take one job whose audience is to be built (or whose build stalled); its row or None."""
     now = utcnow()

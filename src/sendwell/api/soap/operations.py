@@ -37,7 +37,7 @@ from sendwell.domain.filters import parse_filter, properties_of
 from sendwell.domain.limits import bounded_echo, check_lengths
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
-from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS, OBJECT_AREAS
+from sendwell.services.registry import DATA_EXTENSION_OBJECT, KINDS, OBJECT_AREAS, WRITE_ACCESS
 from sendwell.services.send_control import control, latest_job_of_definition
 from sendwell.services.sends import start_send
 from sendwell.store.cursors import load_cursor, save_cursor
@@ -96,6 +96,7 @@ def _error_result(exc: SendwellError, ordinal: int) -> dict[str, Any]:
 def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str, Any]:
     """Create, Update or Delete: one result per object, each in its own transaction."""
     results: list[dict[str, Any]] = []
+    started = False
     for ordinal, obj in enumerate(request.get("Objects") or []):
         type_name = obj.get("__type__", "APIObject")
         try:
@@ -105,7 +106,7 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
                     f"This operation does not support the APIObject of type [{type_name}]",
                     ERR_UNSUPPORTED_TYPE,
                 )
-            ctx.require(type_name, Access.WRITE, op)
+            ctx.require(type_name, WRITE_ACCESS.get(type_name, Access.WRITE), op)
             check_lengths(type_name, obj)
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), obj))
             with ctx.engine.begin() as conn:
@@ -115,8 +116,15 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
                 "StatusMessage": f"{type_name} {PAST[op]}",
                 "OrdinalID": ordinal,
             }
+            # A kind may shape its own result (TriggeredSendCreateResult) and say that it
+            # queued messages for the workers.
+            own = stored.pop("__result__", None)
+            if stored.pop("__started__", False):
+                started = True
             if op == "Create":
                 result.update(NewID=int(stored.get("ID") or 0), NewObjectID=stored.get("ObjectID"))
+            if own:
+                result = {**result, **own}
             result["Object"] = stored
         except SendwellError as exc:
             result = _error_result(exc, ordinal)
@@ -124,6 +132,8 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
                 result["NewID"] = 0
             result["Object"] = bounded_echo(obj)
         results.append(result)
+    if started:
+        ctx.on_send_started()
     return {"Results": results, "RequestID": _request_id(), "OverallStatus": _overall(results)}
 
 

@@ -27,11 +27,13 @@ short, byte, boolean, double, decimal, dateTime, time.
 Deliberate differences from the public WSDL (the type test lists them exactly):
 - APIObject and FilterPart are marked abstract: every real client sends them with xsi:type.
 - Attribute is the plain Name/Value/Compression sequence, not an APIObject extension.
-- AccountUser and TriggeredSendDefinition are trimmed to their scalar fields (an ordered subset
-  of the real ones). They are only reachable through Owner.User and SenderProfile's auto-forward
-  fields, which Sendwell never reads or writes, but suds builds the whole object graph below a
-  type on every `factory.create`: with them complete, creating an EmailSendDefinition took
-  2.7 s (as with Marketing Cloud's own WSDL), trimmed it takes under 0.1 s.
+- AccountUser is trimmed to its scalar fields (an ordered subset of the real ones), and
+  SenderProfile's AutoForwardTriggeredSend/AutoReplyTriggeredSend name
+  TriggeredSendDefinitionReference, a TriggeredSendDefinition trimmed the same way. They are
+  only reachable through Owner.User and those two fields, which Sendwell never reads or writes,
+  but suds builds the whole object graph below a type on every `factory.create`: with them
+  complete, creating an EmailSendDefinition took 2.7 s (as with Marketing Cloud's own WSDL),
+  trimmed it takes under 0.1 s. TriggeredSendDefinition itself is complete.
 """
 
 SCHEMA = r"""
@@ -86,8 +88,20 @@ type EmailSendDefinition(SendDefinition)
 type TrackingUser(APIObject)
     IsActive:boolean EmployeeID:int
 
-# Trimmed: object-valued fields left out (see the module docstring).
 type TriggeredSendDefinition(SendDefinition)
+    TriggeredSendType:TriggeredSendTypeEnum TriggeredSendStatus:TriggeredSendStatusEnum
+    Email:Email List:List AutoAddSubscribers:boolean AutoUpdateSubscribers:boolean
+    BatchInterval:int BccEmail:string EmailSubject:string DynamicEmailSubject:string
+    IsMultipart:boolean IsWrapped:boolean AllowedSlots:short NewSlotTrigger:int SendLimit:int
+    SendWindowOpen:time SendWindowClose:time SendWindowDelete:boolean RefreshContent:boolean
+    ExclusionFilter:string Priority:string SendSourceCustomerKey:string
+    ExclusionListCollection:TriggeredSendExclusionList* CCEmail:string
+    SendSourceDataExtension:DataExtension IsAlwaysOn:boolean DisableOnEmailBuildError:boolean
+    PreHeader:string ReplyToAddress:string ReplyToDisplayName:string
+
+# What SenderProfile's auto-forward and auto-reply fields name: TriggeredSendDefinition trimmed
+# to its scalar fields (see the module docstring: suds builds every object graph below a type).
+type TriggeredSendDefinitionReference(SendDefinition)
     TriggeredSendType:TriggeredSendTypeEnum TriggeredSendStatus:TriggeredSendStatusEnum
     AutoAddSubscribers:boolean AutoUpdateSubscribers:boolean
     BatchInterval:int BccEmail:string EmailSubject:string DynamicEmailSubject:string
@@ -96,6 +110,19 @@ type TriggeredSendDefinition(SendDefinition)
     ExclusionFilter:string Priority:string SendSourceCustomerKey:string CCEmail:string
     IsAlwaysOn:boolean DisableOnEmailBuildError:boolean
     PreHeader:string ReplyToAddress:string ReplyToDisplayName:string
+
+type TriggeredSendExclusionList(AudienceItem)
+
+type TriggeredSend(APIObject)
+    TriggeredSendDefinition:TriggeredSendDefinition! Subscribers:Subscriber+
+    Attributes:Attribute*
+
+type TriggeredSendSummary(APIObject)
+    TriggeredSendDefinition:TriggeredSendDefinition Sent:long NotSentDueToOptOut:long
+    NotSentDueToUndeliverable:long Bounces:long Opens:long Clicks:long UniqueOpens:long
+    UniqueClicks:long OptOuts:long SurveyResponses:long FTAFRequests:long FTAFEmailsSent:long
+    FTAFOptIns:long Conversions:long UniqueConversions:long InProcess:long
+    NotSentDueToError:long Queued:long
 
 # ---- Audiences ------------------------------------------------------------------------------
 type AudienceItem(APIObject)
@@ -119,8 +146,9 @@ type SendClassification(APIObject)
 type SenderProfile(APIObject)
     Name:string Description:string FromName:string FromAddress:string
     UseDefaultRMMRules:boolean AutoForwardToEmailAddress:string AutoForwardToName:string
-    DirectForward:boolean AutoForwardTriggeredSend:TriggeredSendDefinition AutoReply:boolean
-    AutoReplyTriggeredSend:TriggeredSendDefinition SenderHeaderEmailAddress:string
+    DirectForward:boolean AutoForwardTriggeredSend:TriggeredSendDefinitionReference
+    AutoReply:boolean AutoReplyTriggeredSend:TriggeredSendDefinitionReference
+    SenderHeaderEmailAddress:string
     SenderHeaderName:string DataRetentionPeriodLength:short
     DataRetentionPeriodUnitOfMeasure:RecurrenceTypeEnum ReplyManagementRuleSet:APIObject
     ReplyToAddress:string ReplyToDisplayName:string
@@ -385,6 +413,12 @@ type CreateResult(Result)
 
 type UpdateResult(Result)
     Object:APIObject! UpdateResults:UpdateResult* ParentPropertyName:string
+
+type TriggeredSendCreateResult(CreateResult)
+    SubscriberFailures:SubscriberResult*
+
+type SubscriberResult
+    Subscriber:Subscriber! ErrorCode:string! ErrorDescription:string Ordinal:int
 
 type DeleteResult(Result)
     Object:APIObject!
