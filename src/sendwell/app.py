@@ -16,7 +16,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sendwell import __version__
 from sendwell.api import access_log, docs
 from sendwell.api.asgi import BodyLimit, CatchUnexpected
-from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
+from sendwell.api.rest import (
+    auth,
+    captured,
+    legacy_triggered,
+    lookups,
+    preview,
+    send_api,
+    sends_admin,
+    transactional,
+)
 from sendwell.api.rest.errors import (
     DOCS,
     OAuthError,
@@ -107,6 +116,8 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(preview.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)
+    app.include_router(transactional.router)
+    app.include_router(legacy_triggered.router)
     app.include_router(tracking_links.router)
     docs.install_openapi(app)
     docs.install_pages(app)

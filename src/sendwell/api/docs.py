@@ -86,6 +86,16 @@ TAGS: list[dict[str, Any]] = [
         "name": "Send API",
         "description": "Marketing Cloud's REST Send API for Salesforce integrated sends.",
     },
+    {
+        "name": "Transactional Messaging API",
+        "description": "One message to one person, now: definitions, sends, status by "
+        "messageKey (Marketing Cloud's /messaging/v1/email).",
+    },
+    {
+        "name": "triggered sends (REST)",
+        "description": "Marketing Cloud's legacy messageDefinitionSends over a "
+        "TriggeredSendDefinition.",
+    },
     {"name": "look-ups", "description": "What a Send API definition refers to: emails, classes."},
     {"name": "preview", "description": "Render an email for one subscriber (Sendwell)."},
     {"name": "send jobs (Sendwell)", "description": "Follow and control running send jobs."},

@@ -167,6 +167,51 @@ def for_triggered_send_definition(conn: Connection, mid: int, definition: Any) -
     )
 
 
+def for_transactional_definition(conn: Connection, mid: int, definition: Any) -> JobSpec:
+    """A Transactional Messaging API definition's continuous job."""
+    body = definition.props
+    email = find_ref(conn, mid, "Email", {"CustomerKey": body["content"]["customerKey"]})
+    if email is None:
+        raise Invalid(
+            "MCMS_UTM_Validation_InvalidValue_content: the definition's email no longer exists",
+            e.REST_INVALID_VALUE,
+        )
+    content, subject = _content(email, None, e.REST_INVALID_VALUE)
+    classification = find_ref(
+        conn, mid, "SendClassification", {"CustomerKey": body.get("classification")}
+    )
+    if classification is None:
+        raise Invalid(
+            "MCMS_UTM_Validation_InvalidValue_classification: it no longer exists",
+            e.REST_INVALID_VALUE,
+        )
+    from_name, from_address, reply_to = resolve_sender(
+        conn, mid, classification.props.get("SenderProfile"), {}
+    )
+    options = body.get("options") or {}
+    return JobSpec(
+        origin=JobOrigin.TRANSACTIONAL_EMAIL,
+        definition=DefinitionRef(
+            id=definition.id,
+            object_id=definition.object_id,
+            customer_key=definition.customer_key,
+            name=definition.name,
+        ),
+        email=content,
+        subject=subject,
+        from_name=from_name,
+        from_address=from_address,
+        reply_to=reply_to,
+        classification=_classification_type(classification),
+        # "Send logging only with auto send logging" (docs): kept, as triggered sends do.
+        send_logging=True,
+        tracking=options.get("trackLinks", True) is not False,
+        cc=addresses(options.get("cc")),
+        bcc=addresses(options.get("bcc")),
+        message_token=secrets.token_hex(8),
+    )
+
+
 def _content(email: Any, subject_override: str | None, code: int) -> tuple[EmailContent, str]:
     """The email's parts and the subject line (the definition's, else the email's), checked."""
     props = email.props

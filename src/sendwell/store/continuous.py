@@ -103,15 +103,17 @@ def append_recipients(conn: Connection, job_id: int, rows: Sequence[NewRecipient
     return list(range(first, last + 1))
 
 
-def clear_queue(conn: Connection, mid: int, job_id: int) -> int:
-    """The job's recipients still to send will not be (its definition was canceled or
-    deleted): each fails as SubscriberQueueCleared with a NotSent event; how many."""
+def clear_queue(
+    conn: Connection, mid: int, job_id: int, reason: int = not_sent.SUBSCRIBER_QUEUE_CLEARED
+) -> int:
+    """The job's recipients still to send will not be (its definition was canceled, deleted or
+    its queue dropped): each fails with ``reason`` and a NotSent event; how many."""
     cleared = conn.execute(
         update(recipients)
         .where(recipients.c.job_id == job_id, recipients.c.status.in_(("pending", "deferred")))
         .values(
             status="failed",
-            reason_code=not_sent.SUBSCRIBER_QUEUE_CLEARED,
+            reason_code=reason,
             smtp_reply="the definition's queue was cleared",
         )
         .returning(recipients.c.seq, recipients.c.subscriber_key)
@@ -122,7 +124,5 @@ def clear_queue(conn: Connection, mid: int, job_id: int) -> int:
         .values(state="done", owner=None, lease_until=None)
     )
     if cleared:
-        record_not_sent(
-            conn, mid, job_id, [(row, not_sent.SUBSCRIBER_QUEUE_CLEARED) for row in cleared]
-        )
+        record_not_sent(conn, mid, job_id, [(row, reason) for row in cleared])
     return len(cleared)

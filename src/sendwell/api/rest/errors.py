@@ -54,6 +54,8 @@ def rest_error(exc: e.SendwellError) -> tuple[int, int]:
     """The HTTP status and REST errorcode of a domain error."""
     if exc.code in REST_STATUS:
         return REST_STATUS[exc.code], exc.code
+    if 109000 <= exc.code < 110000:  # the Transactional Messaging API's validation codes
+        return 400, exc.code
     for cls, status, code in _BY_CLASS:
         if isinstance(exc, cls):
             return status, code
@@ -101,7 +103,9 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """Every domain error a REST route lets pass: one status and errorcode per error."""
     assert isinstance(exc, e.SendwellError)
     status, code = rest_error(exc)
-    return JSONResponse(error_body(exc.message, code), status_code=status)
+    # Marketing Cloud's messaging service (MCMS) leaves "documentation" empty.
+    docs = "" if exc.message.startswith("MCMS_") else DOCS
+    return JSONResponse(error_body(exc.message, code, docs), status_code=status)
 
 
 async def oauth_error_handler(_: Request, exc: Exception) -> JSONResponse:
