@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sendwell import __version__
 from sendwell.api import access_log, docs
 from sendwell.api.asgi import BodyLimit, CatchUnexpected
-from sendwell.api.rest import auth, captured, lookups, preview, send_api, sends_admin
+from sendwell.api.rest import assets, auth, captured, lookups, preview, send_api, sends_admin
 from sendwell.api.rest.errors import (
     DOCS,
     OAuthError,
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(auth.router)
     app.include_router(captured.router)
     app.include_router(lookups.router)
+    app.include_router(assets.router)
     app.include_router(preview.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)

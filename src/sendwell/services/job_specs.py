@@ -132,6 +132,8 @@ def _content(email: Any, subject_override: str | None, code: int) -> tuple[Email
     """The email's parts and the subject line (the definition's, else the email's), checked."""
     props = email.props
     html, text = props.get("HTMLBody"), props.get("TextBody")
+    if not (html or text):  # a Content Builder email may be saved before it has content
+        raise Invalid(f"Email {email.id} has no content: it needs an HTML or a text body.", code)
     subject = subject_override or props.get("Subject") or ""
     check_content(
         {"Subject": subject, "HTMLBody": html, "TextBody": text},

@@ -101,7 +101,10 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """Every domain error a REST route lets pass: one status and errorcode per error."""
     assert isinstance(exc, e.SendwellError)
     status, code = rest_error(exc)
-    return JSONResponse(error_body(exc.message, code), status_code=status)
+    body = error_body(exc.message, code)
+    if exc.listed:
+        body["validationErrors"] = [error_body(exc.message, code, "")]
+    return JSONResponse(body, status_code=status)
 
 
 async def oauth_error_handler(_: Request, exc: Exception) -> JSONResponse:
