@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from sendwell.domain.limits import parse_id
-from sendwell.services.assets import BLOCK_TYPE, EMAIL_TYPE, EXTRAS, STORED_TYPES
+from sendwell.services.asset_json import BLOCK_TYPE, EMAIL_TYPE, EXTRAS, STORED_TYPES
 from sendwell.store.tables import objects
 
 LOOKUPS = ("name", "key", "id")
