@@ -17,6 +17,7 @@ from sendwell import __version__
 from sendwell.api import access_log, docs
 from sendwell.api.asgi import BodyLimit, CatchUnexpected
 from sendwell.api.rest import (
+    assets,
     auth,
     captured,
     legacy_triggered,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(auth.router)
     app.include_router(captured.router)
     app.include_router(lookups.router)
+    app.include_router(assets.router)
     app.include_router(preview.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)

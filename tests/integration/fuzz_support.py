@@ -234,7 +234,12 @@ ROUTES = [
     ("GET", "/sendwell/v1/sends/{id}"),
     ("POST", "/sendwell/v1/sends/{id}/{action}"),
     ("GET", "/asset/v1/content/assets"),
+    ("POST", "/asset/v1/content/assets"),
     ("POST", "/asset/v1/content/assets/query"),
+    ("GET", "/asset/v1/content/assets/{id}"),
+    ("PATCH", "/asset/v1/content/assets/{id}"),
+    ("PUT", "/asset/v1/content/assets/{id}"),
+    ("DELETE", "/asset/v1/content/assets/{id}"),
     ("GET", "/sendwell/v1/sendclassifications"),
     ("GET", "/platform/v1/endpoints/{action}"),
 ]
@@ -269,6 +274,14 @@ FIELDS = [
     "Type",
     "Id",
     "pageSize",
+    "name",
+    "assetType",
+    "customerKey",
+    "views",
+    "content",
+    "category",
+    "sort",
+    "fields",
 ]
 
 
@@ -311,7 +324,9 @@ def rest_request(draw: st.DrawFn, token: str) -> tuple[str, str, bytes | None, d
     )
     query = draw(
         st.dictionaries(
-            st.sampled_from(["page", "pageSize", "$page", "$pageSize", "jobId", "to", "pagesize"]),
+            st.sampled_from(
+                ["page", "pageSize", "$page", "$pageSize", "jobId", "to", "pagesize", "$filter"]
+            ),
             st.one_of(ids, st.integers(-3, 600).map(str)),
             max_size=3,
         )
@@ -325,5 +340,5 @@ def rest_request(draw: st.DrawFn, token: str) -> tuple[str, str, bytes | None, d
             ["application/json"] * 3 + ["application/x-www-form-urlencoded", "text/plain"]
         )
     )
-    body = draw(raw_bodies) if method in ("POST", "PUT") else None
+    body = draw(raw_bodies) if method in ("POST", "PUT", "PATCH") else None
     return method, path, body, headers

@@ -65,6 +65,8 @@ point an integration written for Marketing Cloud at Sendwell's base URL and it r
   it as `Authorization: Bearer TOKEN` (the *Authorize* button here) to the other routes.
 * The Send API is under `/data/v1/integration/send/salesforce/email`; the look-ups it needs
   are under `/asset/v1/content/assets` and `/sendwell/v1/sendclassifications`.
+* Content Builder's emails and content blocks are under `/asset/v1/content/assets`: an email
+  asset is the partner API Email of the same ID (`legacyData.legacyId`).
 * Routes marked *(Sendwell)* are Sendwell's own, outside every Marketing Cloud prefix.
 
 ### Tracking and unsubscribe
@@ -96,7 +98,11 @@ TAGS: list[dict[str, Any]] = [
         "description": "Marketing Cloud's legacy messageDefinitionSends over a "
         "TriggeredSendDefinition.",
     },
-    {"name": "look-ups", "description": "What a Send API definition refers to: emails, classes."},
+    {"name": "look-ups", "description": "What a Send API definition refers to: classifications."},
+    {
+        "name": "Content Builder assets",
+        "description": "Emails (the partner API's Emails too) and content blocks.",
+    },
     {"name": "preview", "description": "Render an email for one subscriber (Sendwell)."},
     {"name": "send jobs (Sendwell)", "description": "Follow and control running send jobs."},
     {"name": "captured mail", "description": "Messages the `capture://` transport kept."},

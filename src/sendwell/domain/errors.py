@@ -40,6 +40,8 @@ class SendwellError(Exception):
     """Base of every error a caller may see. ``code`` is Marketing Cloud's ErrorCode."""
 
     code: int = 2
+    # Over REST the problem is also listed under ``validationErrors`` (Content Builder's shape).
+    listed: bool = False
 
     def __init__(self, message: str, code: int | None = None) -> None:
         message = bounded(message)

@@ -32,6 +32,7 @@ from sendwell.domain.jobs import (
     addresses,
 )
 from sendwell.domain.throttle import Throttle
+from sendwell.services.assets import email_by_asset_key
 from sendwell.services.catalog import find_ref
 from sendwell.services.rules import check_content, de_fields, valid_email
 from sendwell.services.send_definitions import seed_addresses
@@ -170,7 +171,7 @@ def for_triggered_send_definition(conn: Connection, mid: int, definition: Any) -
 def for_transactional_definition(conn: Connection, mid: int, definition: Any) -> JobSpec:
     """A Transactional Messaging API definition's continuous job."""
     body = definition.props
-    email = find_ref(conn, mid, "Email", {"CustomerKey": body["content"]["customerKey"]})
+    email = email_by_asset_key(conn, mid, body["content"]["customerKey"])
     if email is None:
         raise Invalid(
             "MCMS_UTM_Validation_InvalidValue_content: the definition's email no longer exists",
@@ -216,6 +217,8 @@ def _content(email: Any, subject_override: str | None, code: int) -> tuple[Email
     """The email's parts and the subject line (the definition's, else the email's), checked."""
     props = email.props
     html, text = props.get("HTMLBody"), props.get("TextBody")
+    if not (html or text):  # a Content Builder email may be saved before it has content
+        raise Invalid(f"Email {email.id} has no content: it needs an HTML or a text body.", code)
     subject = subject_override or props.get("Subject") or ""
     check_content(
         {"Subject": subject, "HTMLBody": html, "TextBody": text},

@@ -22,6 +22,7 @@ from sendwell.domain.errors import Duplicate, Invalid, NotFound, WrongState, sho
 from sendwell.domain.jobs import TERMINAL, JobStatus, addresses
 from sendwell.domain.secrets import new_guid
 from sendwell.services import job_specs
+from sendwell.services.assets import email_by_asset_key
 from sendwell.services.catalog import find_ref, to_json
 from sendwell.services.rules import valid_email
 from sendwell.store import continuous, jobs
@@ -123,7 +124,7 @@ def _options(given: Any) -> dict[str, Any]:
 
 def email_of(conn: Connection, mid: int, asset_key: str) -> Any:
     """The Email a definition's ``content.customerKey`` names (an email asset's key)."""
-    return find_ref(conn, mid, "Email", {"CustomerKey": asset_key})
+    return email_by_asset_key(conn, mid, asset_key)
 
 
 def create(conn: Connection, mid: int, given: Mapping[str, Any]) -> Any:

@@ -105,7 +105,10 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     status, code = rest_error(exc)
     # Marketing Cloud's messaging service (MCMS) leaves "documentation" empty.
     docs = "" if exc.message.startswith("MCMS_") else DOCS
-    return JSONResponse(error_body(exc.message, code, docs), status_code=status)
+    body = error_body(exc.message, code, docs)
+    if exc.listed:
+        body["validationErrors"] = [error_body(exc.message, code, "")]
+    return JSONResponse(body, status_code=status)
 
 
 async def oauth_error_handler(_: Request, exc: Exception) -> JSONResponse:
