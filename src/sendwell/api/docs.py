@@ -87,6 +87,10 @@ TAGS: list[dict[str, Any]] = [
         "description": "Marketing Cloud's REST Send API for Salesforce integrated sends.",
     },
     {"name": "look-ups", "description": "What a Send API definition refers to: emails, classes."},
+    {
+        "name": "data extension rows",
+        "description": "Marketing Cloud's REST row routes: upserts, async writes, rowset reads.",
+    },
     {"name": "preview", "description": "Render an email for one subscriber (Sendwell)."},
     {"name": "send jobs (Sendwell)", "description": "Follow and control running send jobs."},
     {"name": "captured mail", "description": "Messages the `capture://` transport kept."},

@@ -23,7 +23,7 @@ REST_STATUS: dict[int, int] = {
     10003: 400,  # incorrect format
     e.REST_MALFORMED_JSON: 400,
     e.REST_INVALID_VALUE: 400,
-    10006: 400,  # aggregate
+    e.REST_AGGREGATE: 400,
     e.REST_FORBIDDEN: 403,
     20001: 403,  # business rule not set
     e.REST_INSUFFICIENT_PRIVILEGES: 403,
@@ -101,7 +101,10 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """Every domain error a REST route lets pass: one status and errorcode per error."""
     assert isinstance(exc, e.SendwellError)
     status, code = rest_error(exc)
-    return JSONResponse(error_body(exc.message, code), status_code=status)
+    body = error_body(exc.message, code)
+    if isinstance(exc, e.RowsRejected):
+        body["additionalErrors"] = [error_body(m, e.REST_GENERIC, "") for m in exc.additional]
+    return JSONResponse(body, status_code=status)
 
 
 async def oauth_error_handler(_: Request, exc: Exception) -> JSONResponse:
