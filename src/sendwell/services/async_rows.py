@@ -20,9 +20,10 @@ from sqlalchemy import Connection, Engine, select
 
 from sendwell.domain.errors import REST_GENERIC, Invalid, SendwellError
 from sendwell.domain.secrets import new_guid
-from sendwell.services.audience_data import check_row, insert_rows, row_key, upsert_row
+from sendwell.services.audience_data import insert_rows, row_key, upsert_row
 from sendwell.services.catalog import find_ref
 from sendwell.services.de_rows import apply_item, check_key_names, check_shape, primary_keys
+from sendwell.services.row_values import check_row
 from sendwell.store import row_requests
 from sendwell.store.tables import de_rows
 

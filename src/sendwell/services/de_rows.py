@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from sendwell.domain.errors import REST_GENERIC, REST_INVALID_TYPE, Invalid, RowsRejected, shown
-from sendwell.services.audience_data import RowProblem, check_row, row_key, upsert_row
+from sendwell.services.audience_data import row_key, upsert_row
 from sendwell.services.catalog import find_ref
+from sendwell.services.row_values import RowProblem, check_row
 from sendwell.services.rules import de_fields
 from sendwell.store.tables import de_rows
 

@@ -19,8 +19,8 @@ from sendwell.domain.errors import REST_GENERIC, Invalid, shown
 from sendwell.domain.filters import Complex, Filter, Simple
 from sendwell.domain.rowsets import parse_order_by, parse_rowset_filter, shown_value
 from sendwell.domain.secrets import new_guid
-from sendwell.services.audience_data import field_value
 from sendwell.services.catalog import find_ref
+from sendwell.services.row_values import field_value
 from sendwell.services.rules import de_fields
 from sendwell.store.cursors import KEPT_FOR, load_cursor, save_cursor
 from sendwell.store.rowsets import read_page
