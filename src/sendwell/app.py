@@ -15,11 +15,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
 from sendwell.api import access_log, docs
-from sendwell.api.asgi import BodyLimit, CatchUnexpected
+from sendwell.api.asgi import BodyLimit, CatchUnexpected, CollapseSlashes
 from sendwell.api.rest import (
     assets,
     auth,
     captured,
+    data_rows,
+    dataevents,
     legacy_triggered,
     lookups,
     preview,
@@ -120,19 +122,24 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(send_api.router)
     app.include_router(transactional.router)
     app.include_router(legacy_triggered.router)
+    app.include_router(dataevents.router)
+    app.include_router(data_rows.router)
     app.include_router(tracking_links.router)
     docs.install_openapi(app)
     docs.install_pages(app)
     # Outermost last: errors caught, then paths made canonical, then bodies limited.
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings), answer=_answer)
     app.add_middleware(CaseInsensitivePaths)
+    app.add_middleware(CollapseSlashes)
     app.add_middleware(CatchUnexpected, answer=_answer)
     return app
 
 
 def _body_limits(settings: Settings) -> Callable[[str], int]:
-    """The request body limit of a path: SOAP envelopes, token requests, other JSON bodies."""
+    """The request body limit of a path: SOAP envelopes, token requests, data extension rows,
+    other JSON bodies."""
     token_paths = {"/v2/token", "/v1/requesttoken"}
+    row_paths = ("/hub/v1/dataevents", "/data/v1/async/")
 
     def limit_for(path: str) -> int:
         path = path.lower()
@@ -140,6 +147,8 @@ def _body_limits(settings: Settings) -> Callable[[str], int]:
             return settings.max_request_bytes
         if path in token_paths:
             return settings.max_token_request_bytes
+        if path.startswith(row_paths):
+            return settings.max_rows_request_bytes
         return settings.max_json_request_bytes
 
     return limit_for

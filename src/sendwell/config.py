@@ -78,6 +78,9 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_token_request_bytes: int = 64 * 1024
     max_json_request_bytes: int = 2 * 1024 * 1024
+    # Data extension row writes (/hub/v1/dataevents…, /data/v1/async/…): Marketing Cloud's
+    # documented 5 MB payload limit.
+    max_rows_request_bytes: int = 5 * 1024 * 1024
     message_id_domain: str = "sendwell.local"
     # Marketing Cloud "system time" is UTC-6 without daylight saving; naive REST times use it.
     system_utc_offset_minutes: int = -360
@@ -196,6 +199,7 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "retry_max_age_seconds": (0, None),
     "token_ttl_seconds": (1, None),
     "max_request_bytes": (1024, None),
+    "max_rows_request_bytes": (1024, None),
     "system_utc_offset_minutes": (-720, 840),
     "throttle_period_seconds": (1, None),
     "bounce_hold_threshold": (1, None),

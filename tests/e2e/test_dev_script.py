@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,12 @@ def test_switching_between_test_and_other_commands_installs_once(venv: Path, tmp
         result = dev(venv, tmp_path, *args)
         assert result.returncode == 0, result.stdout + result.stderr
     installs = pip_installs(venv)
-    assert len(installs) == 1, installs
+    assert len(installs) == 2, installs  # one install round
     assert installs[0].endswith(f"-e {ROOT}[test]")  # the test extras, for every command
+    # then the test clients whose declared dependencies cannot install (pyproject.toml)
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        pins = tomllib.load(handle)["tool"]["sendwell"]["test-no-deps"]
+    assert installs[1] == f"-m pip install --quiet --no-deps {' '.join(pins)}"
 
 
 def test_relative_paths_are_the_callers(venv: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ them (a SOAP fault on the SOAP endpoint, Marketing Cloud's JSON error elsewhere)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from starlette.responses import Response
@@ -81,6 +82,28 @@ class BodyLimit:
             # cannot carry another request.
             response.headers["Connection"] = "close"
         await response(scope, receive, send)
+
+
+_REPEATED_SLASHES = re.compile(r"/{2,}")
+
+
+class CollapseSlashes:
+    """Serve ``//data/v1/async/…`` as ``/data/v1/async/…``: one slash for each run of them.
+
+    FuelSDKWrapper joins its REST base (which ends with ``/``) and ``/data/v1/…``; Marketing
+    Cloud serves such paths (triggered-transactional.md section 1), and no route of Sendwell's
+    has an empty path segment.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            path = _REPEATED_SLASHES.sub("/", scope["path"])
+            raw = _REPEATED_SLASHES.sub("/", scope.get("raw_path", b"").decode("latin-1"))
+            scope = {**scope, "path": path, "raw_path": raw.encode("latin-1")}
+        await self.app(scope, receive, send)
 
 
 class CatchUnexpected:

@@ -103,6 +103,10 @@ TAGS: list[dict[str, Any]] = [
         "name": "Content Builder assets",
         "description": "Emails (the partner API's Emails too) and content blocks.",
     },
+    {
+        "name": "data extension rows",
+        "description": "Marketing Cloud's REST row routes: upserts, async writes, rowset reads.",
+    },
     {"name": "preview", "description": "Render an email for one subscriber (Sendwell)."},
     {"name": "send jobs (Sendwell)", "description": "Follow and control running send jobs."},
     {"name": "captured mail", "description": "Messages the `capture://` transport kept."},

@@ -113,6 +113,21 @@ class InsufficientPrivileges(SendwellError):
     code = 11
 
 
+class RowsRejected(SendwellError):
+    """Rows of a data extension were refused (REST errorcode 10006), each problem in
+    ``additional`` (the REST body's ``additionalErrors``, each with errorcode 10000)."""
+
+    code = 10006
+
+    def __init__(self, message: str, additional: list[str]) -> None:
+        super().__init__(message)
+        self.additional = [bounded(m) for m in additional[:ADDITIONAL_LIMIT]]
+
+
+# The most problems one RowsRejected lists: a 5 MB rowset of bad rows stays a short answer.
+ADDITIONAL_LIMIT = 100
+
+
 class WrongState(SendwellError):
     """The object exists but its state forbids the operation (REST errorcode 30002)."""
 
@@ -195,6 +210,7 @@ REST_INVALID_TYPE = 10001
 REST_MISSING_FIELD = 10002
 REST_MALFORMED_JSON = 10004
 REST_INVALID_VALUE = 10005
+REST_AGGREGATE = 10006  # "Unable to save rows …" with additionalErrors
 REST_FORBIDDEN = 20000
 REST_INSUFFICIENT_PRIVILEGES = 20002
 REST_INVALID_OPERATION = 30001

@@ -19,7 +19,7 @@ from sendwell.engine import audience_step
 from sendwell.engine.delivery import deliver_chunk
 from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
-from sendwell.services import instance_start
+from sendwell.services import async_rows, instance_start
 from sendwell.store import jobs, ledger
 
 
@@ -47,6 +47,8 @@ class SendPipeline:
         instance = instance_start.claim_due(self.engine, lease)
         if instance is not None:
             instance_start.start_instance(self.engine, instance, self.settings)
+            return True
+        if async_rows.process_next(self.engine, lease):  # REST asynchronous row writes
             return True
         job = jobs.claim_audience(self.engine, lease)
         if job is not None:

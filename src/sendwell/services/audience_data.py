@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -14,6 +12,7 @@ from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import Duplicate, Invalid, NotFound, shown
 from sendwell.domain.filters import Filter
 from sendwell.services.catalog import Unsupported, find_ref, page
+from sendwell.services.row_values import check_row
 from sendwell.services.rules import de_fields, email_field, sendable_key_field, valid_email
 from sendwell.store.tables import de_rows, list_members, objects, subscribers
 
@@ -164,7 +163,7 @@ class DataExtensionObjectKind(Unsupported):
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         de = self._de(conn, mid, obj)
         data = _row_values(de.props, pairs(obj.get("Properties")), partial=False)
-        key = _row_key(de.props, data)
+        key = row_key(de.props, data)
         if (
             key is not None
             and conn.execute(
@@ -181,30 +180,17 @@ class DataExtensionObjectKind(Unsupported):
         de = self._de(conn, mid, obj)
         given = pairs(obj.get("Properties")) + pairs(obj.get("Keys"))
         data = _row_values(de.props, given, partial=True)
-        key = _row_key(de.props, data)
-        if key is None:
+        if row_key(de.props, data) is None:
             raise Invalid(
                 "Updating a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
             )
-        existing = conn.execute(
-            select(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
-        ).first()
-        if existing is None:  # Marketing Cloud's Update with UpdateAdd semantics: upsert
-            full = _row_values(de.props, list(data.items()), partial=False)
-            insert_rows(conn, de, [full])
-            return _row_to_api(de, full)
-        merged = {**existing.data, **data}
-        conn.execute(
-            update(de_rows)
-            .where(de_rows.c.id == existing.id)
-            .values(data=merged, **_sendable_columns(de.props, merged))
-        )
-        return _row_to_api(de, merged)
+        # Marketing Cloud's Update with UpdateAdd semantics: upsert
+        return _row_to_api(de, upsert_row(conn, de, data))
 
     def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         de = self._de(conn, mid, obj)
         data = _row_values(de.props, pairs(obj.get("Keys")), partial=True)
-        key = _row_key(de.props, data)
+        key = row_key(de.props, data)
         if key is None:
             raise Invalid(
                 "Deleting a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
@@ -248,7 +234,7 @@ def insert_rows(conn: Connection, de: Any, rows: Iterable[dict[str, str]]) -> in
     values = [
         {
             "de_id": de.id,
-            "row_key": _row_key(de.props, data),
+            "row_key": row_key(de.props, data),
             "data": data,
             **_sendable_columns(de.props, data),
         }
@@ -257,6 +243,29 @@ def insert_rows(conn: Connection, de: Any, rows: Iterable[dict[str, str]]) -> in
     if values:
         conn.execute(insert(de_rows), values)
     return len(values)
+
+
+def upsert_row(conn: Connection, de: Any, data: Mapping[str, str]) -> dict[str, str]:
+    """Update the row with ``data``'s primary key (merging), or insert ``data`` as a new row
+    (then every required field must be there). ``data`` is validated (``check_row``); a data
+    extension without a primary key only ever gets new rows. Returns the row as stored."""
+    key = row_key(de.props, data)
+    existing = None
+    if key is not None:
+        existing = conn.execute(
+            select(de_rows).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+        ).first()
+    if existing is None:
+        full = _row_values(de.props, list(data.items()), partial=False)
+        insert_rows(conn, de, [full])
+        return full
+    merged = {**existing.data, **data}
+    conn.execute(
+        update(de_rows)
+        .where(de_rows.c.id == existing.id)
+        .values(data=merged, **_sendable_columns(de.props, merged))
+    )
+    return merged
 
 
 def validate_row(de_props: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, str]:
@@ -274,59 +283,13 @@ def partial_row(de_props: Mapping[str, Any], given: Mapping[str, Any]) -> dict[s
 def _row_values(
     de_props: Mapping[str, Any], given: list[tuple[str, Any]], partial: bool
 ) -> dict[str, str]:
-    fields = {f["Name"].lower(): f for f in de_fields(de_props)}
-    data: dict[str, str] = {}
-    for name, value in given:
-        field = fields.get(str(name).lower())
-        if field is None:
-            raise Invalid(f"The data extension has no field named {shown(name)}.", e.DE_ROW_INVALID)
-        data[field["Name"]] = _field_value(field, value)
-    if not partial:
-        missing = [
-            f["Name"] for f in fields.values() if f.get("IsRequired") and not data.get(f["Name"])
-        ]
-        if missing:
-            raise Invalid(f"Required fields are missing: {', '.join(missing)}.", e.DE_ROW_INVALID)
+    data, problems = check_row(de_props, given, partial)
+    if problems:
+        raise Invalid(problems[0].message, e.DE_ROW_INVALID)
     return data
 
 
-def _field_value(field: Mapping[str, Any], value: Any) -> str:
-    text = "" if value is None else str(value)
-    kind = field.get("FieldType", "Text")
-    if text == "":
-        return text
-    if kind == "EmailAddress" and not valid_email(text):
-        raise Invalid(
-            f"{shown(text)} is not a valid email address for {field['Name']}.", e.DE_ROW_INVALID
-        )
-    if kind in ("Number", "Decimal"):
-        try:
-            Decimal(text)
-        except InvalidOperation:
-            raise Invalid(
-                f"{shown(text)} is not a number for {field['Name']}.", e.DE_ROW_INVALID
-            ) from None
-    if kind == "Boolean":
-        lowered = text.lower()
-        if lowered not in ("true", "false", "1", "0"):
-            raise Invalid(f"{shown(text)} is not a boolean for {field['Name']}.", e.DE_ROW_INVALID)
-        text = "true" if lowered in ("true", "1") else "false"
-    if kind == "Date":
-        try:
-            text = datetime.fromisoformat(text.replace("Z", "")).isoformat(sep=" ")
-        except ValueError:
-            raise Invalid(
-                f"{shown(text)} is not a date for {field['Name']}.", e.DE_ROW_INVALID
-            ) from None
-    max_length = field.get("MaxLength")
-    if max_length and kind == "Text" and len(text) > int(max_length):
-        raise Invalid(
-            f"The value for {field['Name']} is longer than {max_length}.", e.DE_ROW_INVALID
-        )
-    return text
-
-
-def _row_key(de_props: Mapping[str, Any], data: Mapping[str, str]) -> str | None:
+def row_key(de_props: Mapping[str, Any], data: Mapping[str, str]) -> str | None:
     keys = [f["Name"] for f in de_fields(de_props) if f.get("IsPrimaryKey")]
     if not keys or any(not data.get(k) for k in keys):
         return None

@@ -431,3 +431,25 @@ message_keys = Table(
     UniqueConstraint("mid", "kind", "message_key", name="uq_message_keys"),
     Index("ix_message_keys_job", "job_id", "seq"),
 )
+
+# Asynchronous data extension row requests (REST /data/v1/async, /hub/v1/dataeventsasync): kept
+# as sent, done by a worker (Pending → Executing → Complete), one result per row.
+row_requests = Table(
+    "row_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", String(36), nullable=False, unique=True),  # the caller's requestId
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    # The data extension (objects.id); no foreign key: a request whose data extension was
+    # deleted meanwhile ends with an error for each row instead of vanishing.
+    Column("de_id", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),  # insert | upsert | dataevents
+    Column("items", JSON, nullable=False),  # the rows as sent; emptied once done
+    Column("status", String(10), nullable=False),  # Pending | Executing | Complete | Error
+    Column("has_errors", Boolean, nullable=False, server_default=false()),
+    Column("results", JSON, nullable=True),  # one {"status", "errorCode", "message"} per row
+    Column("created_at", DateTime, nullable=False),  # callDateTime
+    Column("picked_up_at", DateTime, nullable=True),  # pickupDateTime; a lease when Executing
+    Column("completed_at", DateTime, nullable=True),
+    Index("ix_row_requests_due", "status", "id"),
+)

@@ -183,31 +183,42 @@ def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Princi
         raise RestError(401, "Not Authorized", 0, challenge) from None
 
 
-def require_scope(principal: Principal, area: Area, access: Access) -> Principal:
+# The answer to a token without the scope a route needs: (message, REST errorcode).
+INSUFFICIENT = ("Insufficient privileges", REST_INSUFFICIENT_PRIVILEGES)
+
+
+def require_scope(
+    principal: Principal, area: Area, access: Access, refusal: tuple[str, int] = INSUFFICIENT
+) -> Principal:
     """``principal``, if its token's scopes allow ``access`` to ``area``; else 403.
 
     The same rule SOAP applies per object (``services.registry.OBJECT_AREAS``), refused with
-    403 ``Insufficient privileges`` / 20002 (send-api-rest.md 6.6).
+    403 ``Insufficient privileges`` / 20002 (send-api-rest.md 6.6), or the ``refusal`` a route
+    family documents.
     """
     try:
         principal.require(area, access, f"{access.value} access to {area.name}")
     except InsufficientPrivileges:
-        raise RestError(403, "Insufficient privileges", REST_INSUFFICIENT_PRIVILEGES) from None
+        raise RestError(403, *refusal) from None
     return principal
 
 
-def scoped(area: Area, access: Access) -> Callable[..., Principal]:
+def scoped(
+    area: Area, access: Access, refusal: tuple[str, int] = INSUFFICIENT
+) -> Callable[..., Principal]:
     """A route dependency: the caller, checked by ``require_scope``."""
 
     def check(principal: Principal = Depends(current_principal)) -> Principal:
-        return require_scope(principal, area, access)
+        return require_scope(principal, area, access, refusal)
 
     return check
 
 
-def object_scoped(type_name: str, access: Access) -> Callable[..., Principal]:
+def object_scoped(
+    type_name: str, access: Access, refusal: tuple[str, int] = INSUFFICIENT
+) -> Callable[..., Principal]:
     """``scoped`` by the area that guards a partner API object type over SOAP as well."""
-    return scoped(OBJECT_AREAS[type_name], access)
+    return scoped(OBJECT_AREAS[type_name], access, refusal)
 
 
 ENDPOINT_TYPES = ("soap", "rest", "ftp")

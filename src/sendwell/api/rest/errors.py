@@ -23,7 +23,7 @@ REST_STATUS: dict[int, int] = {
     10003: 400,  # incorrect format
     e.REST_MALFORMED_JSON: 400,
     e.REST_INVALID_VALUE: 400,
-    10006: 400,  # aggregate
+    e.REST_AGGREGATE: 400,
     e.REST_FORBIDDEN: 403,
     20001: 403,  # business rule not set
     e.REST_INSUFFICIENT_PRIVILEGES: 403,
@@ -108,6 +108,8 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     body = error_body(exc.message, code, docs)
     if exc.listed:
         body["validationErrors"] = [error_body(exc.message, code, "")]
+    if isinstance(exc, e.RowsRejected):
+        body["additionalErrors"] = [error_body(m, e.REST_GENERIC, "") for m in exc.additional]
     return JSONResponse(body, status_code=status)
 
 

@@ -67,6 +67,14 @@ def _check_text(text: str) -> None:
         ) from None
 
 
+async def json_value(request: Request) -> Any:
+    """The body as any JSON value (an array, for rowsets), or a 400 with errorcode 10004."""
+    try:
+        return parse_json(await request.body())
+    except MalformedJson as exc:
+        raise RestError(400, str(exc), REST_MALFORMED_JSON) from None
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, or a 400 with errorcode 10004 (malformed message)."""
     try:
