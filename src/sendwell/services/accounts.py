@@ -6,8 +6,11 @@ which child business units it may switch to with a ``ClientID``.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -81,12 +84,20 @@ class IssuedToken:
     refresh_token: str | None = None
 
 
+PRINCIPAL_SECONDS = 5.0
+PRINCIPALS_KEPT = 10_000
+
+
 class Accounts:
     """Use cases for accounts, users, packages and tokens."""
 
     def __init__(self, engine: Engine, token_ttl: int = 1200) -> None:
         self.engine = engine
         self.token_ttl = token_ttl
+        # Principals of recently seen tokens: a busy integration makes hundreds of calls a
+        # second with one token. Kept a few seconds, so a grant changed meanwhile is seen soon.
+        self._principals: dict[str, tuple[float, Any, Principal]] = {}
+        self._principals_lock = threading.Lock()
 
     # --- management (CLI, demo) -------------------------------------------------------------
     def create_account(self, mid: int, name: str, parent_mid: int | None = None) -> int:
@@ -256,10 +267,23 @@ class Accounts:
 
     def resolve_token(self, token: str) -> Principal:
         """The principal behind an access or legacy token; ``TokenExpired`` once it lapsed."""
+        key = hash_token(token)
+        now = time.monotonic()
+        cached = self._principals.get(key)
+        if cached is not None and cached[0] > now:
+            if cached[1] < utcnow():
+                raise TokenExpired("Token Expired", 12)
+            return cached[2]
+        principal, expires_at = self._resolve_token(key)
+        with self._principals_lock:
+            if len(self._principals) >= PRINCIPALS_KEPT:
+                self._principals.clear()
+            self._principals[key] = (now + PRINCIPAL_SECONDS, expires_at, principal)
+        return principal
+
+    def _resolve_token(self, token_hash: str) -> tuple[Principal, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(tokens).where(tokens.c.token_hash == hash_token(token))
-            ).first()
+            row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
             if row is None:
                 raise AuthError("Login failed", 12)
             if row.expires_at < utcnow():
@@ -271,7 +295,8 @@ class Accounts:
         # A token issued for a child unit acts there, and may switch back to the package's home.
         allowed = (allowed | {pkg_mid}) - {row.mid}
         rights = Rights(frozenset(row.scope.split()))
-        return Principal("package", row.package_id, row.mid, frozenset(allowed), rights)
+        principal = Principal("package", row.package_id, row.mid, frozenset(allowed), rights)
+        return principal, row.expires_at
 
 
 def _upgrade_secret_hash(conn: Connection, package_id: int, client_secret: str) -> None:

@@ -81,9 +81,14 @@ def take(
             outcomes.append(Outcome(ordinal, reason=reason))
             continue
         key = request.subscriber_key or request.email or ""
-        refused = _suppressed(conn, mid, rules, key, request.email or "")
+        known = conn.execute(
+            select(subscribers.c.id, subscribers.c.status, subscribers.c.attributes).where(
+                subscribers.c.mid == mid, subscribers.c.subscriber_key == key
+            )
+        ).first()
+        refused = _suppressed(conn, mid, rules, key, request.email or "", known)
         if refused is None:
-            _keep_subscriber(conn, mid, rules, key, request)
+            _keep_subscriber(conn, mid, rules, key, request, known)
         attributes = dict(request.attributes)
         if request.from_address:
             attributes[FROM_ADDRESS] = request.from_address
@@ -123,13 +128,11 @@ def _invalid(request: Request) -> int | None:
     return None
 
 
-def _suppressed(conn: Connection, mid: int, rules: Rules, key: str, email: str) -> int | None:
+def _suppressed(
+    conn: Connection, mid: int, rules: Rules, key: str, email: str, known: Any
+) -> int | None:
     """The reason a known subscriber gets no message of this classification, if any."""
-    status = conn.execute(
-        select(subscribers.c.status).where(
-            subscribers.c.mid == mid, subscribers.c.subscriber_key == key
-        )
-    ).scalar()
+    status = known.status if known is not None else None
     suppressed = SUPPRESSED.get(rules.classification, SUPPRESSED["Marketing"])
     if status in suppressed["unsubscribed"]:
         return not_sent.UNSUBSCRIBED
@@ -170,14 +173,11 @@ def _excluded(conn: Connection, mid: int, list_ids: tuple[int, ...], key: str, e
     return row is not None
 
 
-def _keep_subscriber(conn: Connection, mid: int, rules: Rules, key: str, request: Request) -> None:
+def _keep_subscriber(
+    conn: Connection, mid: int, rules: Rules, key: str, request: Request, row: Any
+) -> None:
     """Add the recipient to the account's subscribers (and the definition's list), or update
     its address and attributes, as the definition's auto-add and auto-update say."""
-    row = conn.execute(
-        select(subscribers.c.id, subscribers.c.attributes).where(
-            subscribers.c.mid == mid, subscribers.c.subscriber_key == key
-        )
-    ).first()
     profile = {k: str(v) for k, v in request.attributes.items() if not str(k).startswith("__")}
     if row is None:
         if not rules.auto_add:

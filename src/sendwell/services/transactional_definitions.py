@@ -26,7 +26,7 @@ from sendwell.services.assets import email_by_asset_key
 from sendwell.services.catalog import find_ref, to_json
 from sendwell.services.rules import valid_email
 from sendwell.store import continuous, jobs
-from sendwell.store.tables import objects, recipients
+from sendwell.store.tables import objects, recipients, send_jobs
 
 TYPE = "TransactionalEmailDefinition"
 STATUSES = {"active": "Active", "inactive": "Inactive"}
@@ -80,6 +80,16 @@ def normalise(conn: Connection, mid: int, given: Mapping[str, Any], old: Mapping
     body["subscriptions"] = _subscriptions(conn, mid, body.get("subscriptions"))
     body["options"] = _options(body.get("options"))
     body["description"] = str(body.get("description") or "")
+    # What each send needs, resolved once here rather than per message (internal: view()
+    # shows only the API's fields).
+    subs = body["subscriptions"]
+    listed = find_ref(conn, mid, "List", {"CustomerKey": subs["list"]})
+    de = find_ref(conn, mid, "DataExtension", {"CustomerKey": subs.get("dataExtension")})
+    body["__rules"] = {
+        "classification": classification.props.get("SendClassificationType", "Marketing"),
+        "list_id": listed.id if listed else None,
+        "data_extension_id": de.id if de else None,
+    }
     return body
 
 
@@ -210,6 +220,29 @@ def _follow(conn: Connection, mid: int, row: Any, refresh: bool) -> None:
         jobs.move(conn, job, "resume")
     elif not active and job.status == JobStatus.SENDING:
         jobs.move(conn, job, "pause")
+
+
+def for_send(conn: Connection, mid: int, key: str) -> tuple[Any, Any]:
+    """The definition with that key and its job, in one query; NotFound when it has none."""
+    job = send_jobs.alias("job")
+    row = conn.execute(
+        select(objects, job.c.id.label("job_id"), job.c.status.label("job_status"))
+        .join(job, job.c.definition_id == objects.c.id)
+        .where(
+            objects.c.mid == mid,
+            objects.c.type == TYPE,
+            func.lower(objects.c.customer_key) == str(key).lower(),
+            job.c.status.not_in(TERMINAL),
+        )
+        .order_by(job.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.props.get("status") == "Deleted":
+        raise NotFound(
+            f"MCMS_UTM_Runtime_ObjectNotFound: no definition with key {shown(key)}",
+            e.REST_NOT_FOUND,
+        )
+    return row, row.job_id
 
 
 def current_job(conn: Connection, mid: int, definition_id: int) -> Any:

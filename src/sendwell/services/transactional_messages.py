@@ -78,26 +78,24 @@ def send(
                 f"{V}_TooManySubscribers: at most {MAX_RECIPIENTS} recipients per request", 109101
             )
     try:
-        row = definitions.definition(conn, mid, definition_key)
+        row, job_id = definitions.for_send(conn, mid, definition_key)
     except NotFound:
         raise Invalid(
             f"{V}_InvalidValue_definitionKey: no definition with key {shown(definition_key)}",
             109111,
         ) from None
-    job = definitions.current_job(conn, mid, row.id)
-    if job is None:  # an Active or Inactive definition always has one
-        raise Invalid(f"{V}_InvalidValue_definitionKey: the definition takes no sends", 109111)
     shared = body.get("attributes") if isinstance(body.get("attributes"), Mapping) else {}
     checked = [_check(item, shared) for item in given]
-    _refuse_reused(conn, mid, checked)
+    expired = _refuse_reused(conn, mid, checked)
     queued = [c for c in checked if c.error is None]
-    outcomes = intake.take(conn, mid, job.id, _rules(conn, mid, row), [c.request for c in queued])
+    outcomes = intake.take(conn, mid, job_id, _rules(conn, mid, row), [c.request for c in queued])
     keys.keep(
         conn,
         mid,
         keys.MESSAGE_KEY,
-        [(c.key, job.id, o.seq) for c, o in zip(queued, outcomes, strict=True) if o.seq],
+        [(c.key, job_id, o.seq) for c, o in zip(queued, outcomes, strict=True) if o.seq],
         row.customer_key,
+        sorted(expired),
     )
     results = []
     entered = iter(outcomes)
@@ -138,14 +136,17 @@ def _check(item: Any, shared: Mapping[str, Any]) -> _Checked:
     return _Checked(key[:MAX_MESSAGE_KEY], request, error)
 
 
-def _refuse_reused(conn: Connection, mid: int, checked: list[_Checked]) -> None:
-    """A messageKey used twice in the request, or in the account within 72 hours."""
-    used = keys.taken(conn, mid, keys.MESSAGE_KEY, [c.key for c in checked if c.error is None])
+def _refuse_reused(conn: Connection, mid: int, checked: list[_Checked]) -> set[str]:
+    """Refuse a messageKey used twice in the request, or in the account within 72 hours;
+    the keys used before the window (to be replaced)."""
+    given = [c.key for c in checked if c.error is None]
+    used, expired = keys.used(conn, mid, keys.MESSAGE_KEY, given)
     seen: set[str] = set()
     for c in checked:
         if c.error is None and (c.key in used or c.key in seen):
             c.error = (109110, f"{V}_DuplicateMessageKey: Invalid subscriber")
         seen.add(c.key)
+    return expired
 
 
 def _intake_error(outcome: intake.Outcome) -> tuple[int, str] | None:
@@ -159,6 +160,15 @@ def _intake_error(outcome: intake.Outcome) -> tuple[int, str] | None:
 def _rules(conn: Connection, mid: int, row: Any) -> intake.Rules:
     body = row.props
     subs = body.get("subscriptions") or {}
+    resolved = body.get("__rules")
+    if resolved:  # resolved when the definition was saved
+        return intake.Rules(
+            classification=resolved["classification"],
+            list_id=resolved["list_id"],
+            auto_add=bool(subs.get("autoAddSubscriber", True)),
+            auto_update=bool(subs.get("updateSubscriber", True)),
+            data_extension_id=resolved["data_extension_id"],
+        )
     listed = find_ref(conn, mid, "List", {"CustomerKey": subs.get("list")})
     de = (
         find_ref(conn, mid, "DataExtension", {"CustomerKey": subs["dataExtension"]})

@@ -21,21 +21,19 @@ RECIPIENT_SEND_ID = "recipientSendId"
 UNIQUE_FOR = timedelta(hours=72)
 
 
-def taken(conn: Connection, mid: int, kind: str, keys: Sequence[str]) -> set[str]:
-    """The keys among ``keys`` already used within the uniqueness window."""
+def used(conn: Connection, mid: int, kind: str, keys: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The keys among ``keys`` used within the uniqueness window, and those used before it."""
     if not keys:
-        return set()
+        return set(), set()
     since = utcnow() - UNIQUE_FOR
-    return set(
-        conn.execute(
-            select(message_keys.c.message_key).where(
-                message_keys.c.mid == mid,
-                message_keys.c.kind == kind,
-                message_keys.c.message_key.in_(list(keys)),
-                message_keys.c.created_at >= since,
-            )
-        ).scalars()
-    )
+    rows = conn.execute(
+        select(message_keys.c.message_key, message_keys.c.created_at).where(
+            message_keys.c.mid == mid,
+            message_keys.c.kind == kind,
+            message_keys.c.message_key.in_(list(keys)),
+        )
+    ).all()
+    return {k for k, at in rows if at >= since}, {k for k, at in rows if at < since}
 
 
 def keep(
@@ -44,18 +42,21 @@ def keep(
     kind: str,
     entries: Sequence[tuple[str, int, int]],
     definition_key: str | None,
+    expired: Sequence[str] = (),
 ) -> None:
-    """Record ``(key, job_id, seq)`` entries; an expired entry with the same key is replaced."""
+    """Record ``(key, job_id, seq)`` entries; ``expired`` keys (used before the window) are
+    replaced."""
     if not entries:
         return
     now = utcnow()
-    conn.execute(
-        delete(message_keys).where(
-            message_keys.c.mid == mid,
-            message_keys.c.kind == kind,
-            message_keys.c.message_key.in_([key for key, _, _ in entries]),
+    if expired:
+        conn.execute(
+            delete(message_keys).where(
+                message_keys.c.mid == mid,
+                message_keys.c.kind == kind,
+                message_keys.c.message_key.in_(list(expired)),
+            )
         )
-    )
     conn.execute(
         insert(message_keys),
         [
