@@ -65,6 +65,9 @@ class Settings:
     # Recipients per chunk: also the most a crashed worker can have in flight (duplicates bound).
     chunk_size: int = 500
     lease_seconds: int = 60
+    # Messages an SMTP connection delivers between two ledger writes: a killed worker has sent
+    # at most this many per connection that are not recorded (and go again: the duplicates).
+    record_batch_size: int = 100
     # Deferred (4xx, connection trouble) recipients: exponential backoff, then failed.
     retry_base_seconds: float = 60.0
     retry_max_interval_seconds: float = 3600.0
@@ -194,6 +197,7 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "workers": (0, 256),
     "chunk_size": (1, 100_000),
     "lease_seconds": (1, None),
+    "record_batch_size": (1, 100_000),
     "retry_base_seconds": (0.001, None),
     "retry_max_interval_seconds": (0.001, None),
     "retry_max_age_seconds": (0, None),

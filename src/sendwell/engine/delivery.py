@@ -8,6 +8,7 @@ written in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,24 +48,32 @@ async def deliver_chunk(
     claim: ledger.Claim,
     policy: RetryPolicy,
     gate: DomainGate | None = None,
+    lease_seconds: int = 60,
 ) -> None:
-    """Render and deliver one claimed chunk; record every recipient's outcome."""
+    """Render and deliver one claimed chunk; record every recipient's outcome.
+
+    The transport reports outcomes batch by batch (per connection) and each batch is written
+    before that connection goes on, so a killed worker leaves at most one batch per
+    connection sent but unrecorded; the chunk is closed when all of it is settled.
+    """
     with engine.connect() as conn:
         work = ledger.load_chunk(conn, claim, job.mid, bool(job.profile_fields))
     rows, held_for = admit(gate, work.rows)
     rendered = render_chunk(job, rows, work.profiles)
-    delivered = await transport.deliver(rendered.envelopes) if rendered.envelopes else []
-    outcomes = [o for o in delivered if o.ref > 0]
+    by_seq = work.by_seq
+    batches = _BatchRecorder(engine, job, claim, policy, by_seq, lease_seconds)
+    batches.message_ids = rendered.message_ids
+    delivered = (
+        await transport.deliver(rendered.envelopes, batches.report) if rendered.envelopes else []
+    )
+    if batches.lost:
+        log.warning("job %s chunk %s: lease lost to another worker", job.job_id, claim.chunk_no)
+        return
+    outcomes = [o for o in delivered if o.ref > 0 and o.ref not in batches.recorded]
     for copy in (o for o in delivered if o.ref < 0 and o.status != "sent"):
         log.warning("job %s: a copy (CC/BCC/seed) was not delivered: %s", job.job_id, copy.reply)
-    by_seq = work.by_seq
-    ids = rendered.message_ids
     result = ledger.ChunkResult(
-        outcomes=[
-            ledger.RecipientOutcome(o.ref, o.status, o.code, o.reply, ids.get(o.ref))
-            for o in outcomes
-        ]
-        + rendered.refused,
+        outcomes=batches.ledger_outcomes(outcomes, rendered.message_ids) + rendered.refused,
         refusals=smtp_refusals(job.job_id, outcomes, by_seq),
         # The held ones stay pending; the chunk waits for the domain's limit.
         held_until=utcnow() + timedelta(seconds=held_for)
@@ -85,6 +94,64 @@ async def deliver_chunk(
     log.info("job %s chunk %s delivered: %s", claim.job_id, claim.chunk_no, tally)
     if finished:
         log.info("job %s complete", claim.job_id)
+
+
+class _BatchRecorder:
+    """Writes the outcomes a transport reports mid-chunk, one batch per transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        job: PreparedJob,
+        claim: ledger.Claim,
+        policy: RetryPolicy,
+        rows: Mapping[int, Any],
+        lease_seconds: int,
+    ) -> None:
+        self.engine, self.job, self.claim, self.policy = engine, job, claim, policy
+        self.rows, self.lease_seconds = rows, lease_seconds
+        self.recorded: set[int] = set()
+        self.message_ids: dict[int, str] = {}
+        self.lost = False
+        self._lock = asyncio.Lock()  # one batch at a time: they share the job's row
+
+    def ledger_outcomes(
+        self, outcomes: Sequence[Outcome], ids: Mapping[int, str]
+    ) -> list[ledger.RecipientOutcome]:
+        return [
+            ledger.RecipientOutcome(o.ref, o.status, o.code, o.reply, ids.get(o.ref))
+            for o in outcomes
+        ]
+
+    async def report(self, outcomes: list[Outcome]) -> bool:
+        """Record one connection's batch; False once the chunk's lease is no longer ours."""
+        mine = [o for o in outcomes if o.ref > 0 and o.ref not in self.recorded]
+        if self.lost or not mine:
+            return not self.lost
+        async with self._lock:
+            held = await asyncio.to_thread(self._write, mine)
+        self.lost = not held
+        if held:
+            self.recorded.update(o.ref for o in mine)
+        return held
+
+    def _write(self, outcomes: list[Outcome]) -> bool:
+        job = self.job
+        result = ledger.ChunkResult(
+            outcomes=self.ledger_outcomes(outcomes, self.message_ids),
+            refusals=smtp_refusals(job.job_id, outcomes, self.rows),
+        )
+        with self.engine.begin() as conn:
+            return ledger.record_batch(
+                conn,
+                self.claim,
+                job.mid,
+                result,
+                self.rows,
+                self.policy,
+                hold_after=job.hold_after,
+                lease_seconds=self.lease_seconds,
+            )
 
 
 def admit(gate: DomainGate | None, rows: Sequence[Any]) -> tuple[Sequence[Any], float]:

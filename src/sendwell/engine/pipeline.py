@@ -31,7 +31,9 @@ class SendPipeline:
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.transport = transport or transport_for(settings.transport, engine)
+        self.transport = transport or transport_for(
+            settings.transport, engine, settings.record_batch_size
+        )
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.jobs = PreparedJobs(engine, settings)
         self.policy = RetryPolicy(
@@ -64,6 +66,7 @@ class SendPipeline:
             claim,
             self.policy,
             self.gate,
+            lease,
         )
         return True
 
@@ -71,8 +74,9 @@ class SendPipeline:
         await self.transport.aclose()
 
 
-def transport_for(url: str, engine: Engine) -> Transport:
-    """The configured transport; ``capture://`` keeps messages in this database."""
+def transport_for(url: str, engine: Engine, record_every: int = 100) -> Transport:
+    """The configured transport; ``capture://`` keeps messages in this database; SMTP
+    connections report their outcomes every ``record_every`` messages."""
     if url.split(":", 1)[0].lower() == "capture":
         return open_transport(url, db=engine)
-    return open_transport(url)
+    return open_transport(url, report_every=record_every)

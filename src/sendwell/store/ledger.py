@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from sendwell.domain.bounces import Failure
 from sendwell.domain.clock import utcnow
@@ -20,18 +20,12 @@ from sendwell.domain.jobs import JobPhase, JobStatus
 from sendwell.domain.retry import RetryPolicy
 from sendwell.domain.throttle import Throttle
 from sendwell.store.bounces import LedgerRef, record_refusals
+from sendwell.store.chunk_leases import Claim, claim_chunk, create_chunks
 from sendwell.store.jobs import pace
 from sendwell.store.tables import chunks, recipients, send_jobs, subscribers
 from sendwell.store.tracking import record_not_sent
 
-
-@dataclass(frozen=True)
-class Claim:
-    job_id: int
-    chunk_no: int
-    first_seq: int
-    last_seq: int
-    revision: int = 1  # of the job's spec: a republished spec is compiled again
+__all__ = ["Claim", "claim_chunk", "create_chunks"]  # the chunk leases, by their old name
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,95 +36,6 @@ class RecipientOutcome:
     reply: str
     message_id: str | None
     reason: int | None = None  # why it was not sent at all (domain.not_sent), if it was not
-
-
-def create_chunks(conn: Connection, job_id: int, total: int, size: int) -> int:
-    rows = [
-        {
-            "job_id": job_id,
-            "chunk_no": n,
-            "first_seq": first,
-            "last_seq": min(first + size - 1, total),
-        }
-        for n, first in enumerate(range(1, total + 1, size))
-    ]
-    if rows:
-        conn.execute(insert(chunks), [{**r, "state": "pending"} for r in rows])
-    return len(rows)
-
-
-def claim_chunk(engine: Engine, owner: str, lease_seconds: int) -> Claim | None:
-    """Take the next deliverable chunk (pending, or claimed with a lapsed lease).
-
-    Chunks of higher-priority jobs (triggered, transactional) go first, then by job and
-    chunk order (a continuous job's requests in arrival order).
-    """
-    now = utcnow()
-    with engine.begin() as conn:
-        candidates = conn.execute(
-            select(
-                chunks.c.job_id,
-                chunks.c.chunk_no,
-                chunks.c.first_seq,
-                chunks.c.last_seq,
-                chunks.c.state,
-                send_jobs.c.next_send_at,
-                send_jobs.c.revision,
-            )
-            .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
-            .where(
-                send_jobs.c.status == JobStatus.SENDING,
-                send_jobs.c.phase == JobPhase.DELIVERING,
-                or_(send_jobs.c.next_send_at.is_(None), send_jobs.c.next_send_at <= now),
-                or_(
-                    (chunks.c.state == "pending")
-                    & or_(chunks.c.not_before.is_(None), chunks.c.not_before <= now),
-                    (chunks.c.state == "claimed") & (chunks.c.lease_until < now),
-                ),
-            )
-            .order_by(send_jobs.c.priority.desc(), chunks.c.job_id, chunks.c.chunk_no)
-            .limit(8)
-        ).all()
-        for c in candidates:
-            # A throttled job (next_send_at set) hands out one chunk at a time: hold it for
-            # the lease, so a crashed worker's hold lapses by itself.
-            if (
-                c.next_send_at is not None
-                and not conn.execute(
-                    update(send_jobs)
-                    .where(send_jobs.c.id == c.job_id, send_jobs.c.next_send_at <= now)
-                    .values(next_send_at=now + timedelta(seconds=lease_seconds))
-                ).rowcount
-            ):
-                continue
-            taken = conn.execute(
-                update(chunks)
-                .where(
-                    chunks.c.job_id == c.job_id,
-                    chunks.c.chunk_no == c.chunk_no,
-                    chunks.c.state == c.state,
-                    or_(chunks.c.state == "pending", chunks.c.lease_until < now),
-                )
-                .values(
-                    state="claimed", owner=owner, lease_until=now + timedelta(seconds=lease_seconds)
-                )
-            ).rowcount
-            if taken == 1:
-                # Read the range again: a continuous job's request may have joined the chunk
-                # after the candidates were read (it cannot once the chunk is claimed).
-                last_seq = conn.execute(
-                    select(chunks.c.last_seq).where(
-                        chunks.c.job_id == c.job_id, chunks.c.chunk_no == c.chunk_no
-                    )
-                ).scalar_one()
-                return Claim(c.job_id, c.chunk_no, c.first_seq, last_seq, c.revision)
-            if c.next_send_at is not None:  # give the hold back
-                conn.execute(
-                    update(send_jobs)
-                    .where(send_jobs.c.id == c.job_id)
-                    .values(next_send_at=c.next_send_at)
-                )
-    return None
 
 
 @dataclass(frozen=True)
@@ -225,6 +130,29 @@ def record_outcomes(
     old; a chunk that still holds deferred recipients goes back to pending until the first of
     them is due.
     """
+    tally = write_outcomes(conn, claim, outcomes, rows, policy)
+    retry_at = _next_due(conn, claim)  # the chunk's first deferred recipient, if any
+    conn.execute(
+        update(chunks)
+        .where(chunks.c.job_id == claim.job_id, chunks.c.chunk_no == claim.chunk_no)
+        .values(
+            state="done" if retry_at is None else "pending",
+            lease_until=None,
+            owner=None,
+            not_before=retry_at,
+        )
+    )
+    return tally
+
+
+def write_outcomes(
+    conn: Connection,
+    claim: Claim,
+    outcomes: Iterable[RecipientOutcome],
+    rows: Mapping[int, Any],
+    policy: RetryPolicy,
+) -> dict[str, int]:
+    """Write each recipient's outcome and bump the job's counters; the chunk stays as it is."""
     now = utcnow()
     params = []
     tally = {"sent": 0, "failed": 0, "deferred": 0}
@@ -257,28 +185,66 @@ def record_outcomes(
         )
     if params:
         conn.execute(_record, params)
-    conn.execute(
-        update(send_jobs)
-        .where(send_jobs.c.id == claim.job_id)
-        .values(
-            sent=send_jobs.c.sent + tally["sent"],
-            errored=send_jobs.c.errored + tally["failed"],
-            deferred=send_jobs.c.deferred + tally["deferred"] - was_deferred,
-            modified_at=now,
+        conn.execute(
+            update(send_jobs)
+            .where(send_jobs.c.id == claim.job_id)
+            .values(
+                sent=send_jobs.c.sent + tally["sent"],
+                errored=send_jobs.c.errored + tally["failed"],
+                deferred=send_jobs.c.deferred + tally["deferred"] - was_deferred,
+                modified_at=now,
+            )
         )
-    )
-    retry_at = _next_due(conn, claim)  # the chunk's first deferred recipient, if any
-    conn.execute(
-        update(chunks)
-        .where(chunks.c.job_id == claim.job_id, chunks.c.chunk_no == claim.chunk_no)
-        .values(
-            state="done" if retry_at is None else "pending",
-            lease_until=None,
-            owner=None,
-            not_before=retry_at,
-        )
-    )
     return tally
+
+
+def record_batch(
+    conn: Connection,
+    claim: Claim,
+    mid: int,
+    result: ChunkResult,
+    rows: Mapping[int, Any],
+    policy: RetryPolicy,
+    *,
+    hold_after: int,
+    lease_seconds: int,
+) -> bool:
+    """Record part of a chunk while the rest is still being delivered, and renew the lease.
+
+    What a killed worker leaves to be sent twice is then what it had in flight since its last
+    batch, not the whole chunk. False (and nothing written) when the lease is no longer ours:
+    another worker took the chunk over, and it delivers what is left.
+    """
+    held = conn.execute(
+        update(chunks)
+        .where(
+            chunks.c.job_id == claim.job_id,
+            chunks.c.chunk_no == claim.chunk_no,
+            chunks.c.state == "claimed",
+            chunks.c.owner == claim.owner,
+        )
+        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+    ).rowcount
+    if not held:
+        return False
+    write_outcomes(conn, claim, result.outcomes, rows, policy)
+    _record_events(conn, claim, mid, result, rows, hold_after)
+    return True
+
+
+def _record_events(
+    conn: Connection,
+    claim: Claim,
+    mid: int,
+    result: ChunkResult,
+    rows: Mapping[int, Any],
+    hold_after: int,
+) -> None:
+    """The NotSent events and the relay's refusals (bounces) of recorded outcomes."""
+    not_sent = [(rows[o.seq], o.reason) for o in result.outcomes if o.reason is not None]
+    if not_sent:
+        record_not_sent(conn, mid, claim.job_id, not_sent)
+    record_refusals(conn, mid, result.refusals, hold_after)
 
 
 @dataclass(frozen=True)
@@ -306,10 +272,7 @@ def record_delivery(
     Returns the tally of outcomes and whether the job is now complete.
     """
     tally = record_outcomes(conn, claim, result.outcomes, rows, policy)
-    not_sent = [(rows[o.seq], o.reason) for o in result.outcomes if o.reason is not None]
-    if not_sent:
-        record_not_sent(conn, mid, claim.job_id, not_sent)
-    record_refusals(conn, mid, result.refusals, hold_after)
+    _record_events(conn, claim, mid, result, rows, hold_after)
     if result.held_until is not None:
         hold_chunk(conn, claim, result.held_until)
     finished = finish_if_done(conn, claim.job_id)

@@ -6,14 +6,14 @@ or refused it for good ("failed"). Transports are opened from a URL whose scheme
 implementation, like httpx picks a transport for a request:
 
     transport = open_transport("smtp://relay.example.test:587?starttls=require")
-    outcomes = await transport.deliver(envelopes)
+    outcomes = await transport.deliver(envelopes)  # or deliver(envelopes, report)
     await transport.aclose()
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -60,11 +60,19 @@ def status_for_code(code: int) -> str:
     return DEFERRED
 
 
+# Told the outcomes a connection has settled, every few of them, while delivery goes on; the
+# connection waits for it (so the caller can make them durable first) and stops when it says
+# False. A transport without connections of its own (capture://) reports nothing this way.
+Report = Callable[[list[Outcome]], Awaitable[bool]]
+
+
 @runtime_checkable
 class Transport(Protocol):
     """Delivers envelopes; one outcome per envelope, in any order."""
 
-    async def deliver(self, envelopes: Sequence[Envelope]) -> list[Outcome]: ...
+    async def deliver(
+        self, envelopes: Sequence[Envelope], report: Report | None = None
+    ) -> list[Outcome]: ...
 
     async def aclose(self) -> None: ...
 

@@ -14,6 +14,7 @@ from sendwell.engine.transports.base import (
     SENT,
     Envelope,
     Outcome,
+    Report,
     TransportError,
     register_scheme,
 )
@@ -26,7 +27,9 @@ class CaptureTransport:
     def __init__(self, db: Engine) -> None:
         self.db = db
 
-    async def deliver(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    async def deliver(
+        self, envelopes: Sequence[Envelope], report: Report | None = None
+    ) -> list[Outcome]:
         if not envelopes:
             return []
         captures = [

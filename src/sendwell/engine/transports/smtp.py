@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .base import FAILED, Envelope, Outcome, TransportError, register_scheme
+from .base import FAILED, Envelope, Outcome, Report, TransportError, register_scheme
 from .smtp_session import (
     NETWORK_ERRORS,
     Batch,
@@ -80,6 +80,7 @@ class SmtpTransport:
         tls_verify: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         messages_per_connection: int | None = None,
+        report_every: int = 100,
     ) -> None:
         if starttls not in STARTTLS_MODES:
             raise TransportError(f"starttls must be one of {STARTTLS_MODES}, not {starttls!r}")
@@ -95,6 +96,7 @@ class SmtpTransport:
         self.connections = connections
         self.timeout = timeout
         self.messages_per_connection = messages_per_connection
+        self.report_every = report_every  # messages per connection between two reports
         self.helo = helo or _default_helo()
         self.ssl_context = ssl_context or _tls_context(tls_verify)
         self._idle: list[SmtpSession] = []
@@ -144,12 +146,19 @@ class SmtpTransport:
         scheme = "smtps" if self.implicit_tls else "smtp"
         return f"<SmtpTransport {scheme}://{self.host}:{self.port} connections={self.connections}>"
 
-    async def deliver(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
-        """Deliver each envelope; one outcome per envelope, in the order given."""
+    async def deliver(
+        self, envelopes: Sequence[Envelope], report: Report | None = None
+    ) -> list[Outcome]:
+        """Deliver each envelope; one outcome per envelope, in the order given.
+
+        With ``report``, each connection hands over its outcomes every ``report_every``
+        messages and waits till that returns: what is settled but not yet reported (in flight,
+        for the caller) is then at most ``report_every`` per connection.
+        """
         if self._closed:
             raise TransportError("deliver() on a closed SmtpTransport")
         self._bind_loop()
-        batch = Batch(envelopes)
+        batch = Batch(envelopes, report, self.report_every)
         for i, env in enumerate(envelopes):
             problem = _address_problem(env)
             if problem is None:
@@ -197,6 +206,7 @@ class SmtpTransport:
                             log.info("smtp %s:%s: cannot connect: %s", self.host, self.port, exc)
                             return
                     settled = await session.run(batch, self.timeout)
+                    await batch.flush(session)  # what it settled, before it is reused
                     if session.budget is not None and session.budget <= 0 and not session.dead:
                         await session.quit()  # carried its share: a fresh connection goes on
                         session = None

@@ -20,7 +20,7 @@ import ssl
 from collections import deque
 from collections.abc import Sequence
 
-from .base import DEFERRED, FAILED, Envelope, Outcome, status_for_code
+from .base import DEFERRED, FAILED, Envelope, Outcome, Report, status_for_code
 
 _MAX_ATTEMPTS = 3  # tries per envelope within one deliver() when connections die under it
 
@@ -82,14 +82,47 @@ class _RoundTimer:
 class Batch:
     """The envelopes of one deliver() call, shared by the workers as a queue."""
 
-    __slots__ = ("attempts", "envelopes", "last_error", "outcomes", "queue")
+    __slots__ = (
+        "attempts",
+        "envelopes",
+        "last_error",
+        "lost",
+        "outcomes",
+        "queue",
+        "report",
+        "report_every",
+    )
 
-    def __init__(self, envelopes: Sequence[Envelope]) -> None:
+    def __init__(
+        self, envelopes: Sequence[Envelope], report: Report | None = None, report_every: int = 100
+    ) -> None:
         self.envelopes = envelopes
         self.outcomes: list[Outcome | None] = [None] * len(envelopes)
         self.queue: deque[int] = deque()
         self.attempts = [0] * len(envelopes)
         self.last_error: tuple[int, str] = (0, "no connection could be made")
+        self.report = report
+        self.report_every = max(1, report_every)
+        self.lost = False  # the caller said stop (its claim on the work is gone)
+
+    async def settled(self, session: SmtpSession, i: int) -> None:
+        """Envelope ``i``'s outcome is final on ``session``: report the session's batch once
+        it is full, and wait for that, so no connection runs more than one batch ahead."""
+        if self.report is None:
+            return
+        session.unreported.append(i)
+        if len(session.unreported) >= self.report_every:
+            await self.flush(session)
+
+    async def flush(self, session: SmtpSession) -> None:
+        """Report what ``session`` settled since its last report."""
+        if self.report is None or not session.unreported:
+            return
+        done, session.unreported = session.unreported, []
+        if not await self.report([o for i in done if (o := self.outcomes[i]) is not None]):
+            self.lost = True
+            while self.queue:
+                self.record(self.queue.popleft(), 0, "local: delivery stopped", DEFERRED)
 
     def take(self) -> int | None:
         if not self.queue:
@@ -133,6 +166,7 @@ class SmtpSession:
         self.dead = False
         self.budget: int | None = None  # messages this connection may still carry (None: any)
         self.reused = False  # came from the idle pool: the server may have hung up meanwhile
+        self.unreported: list[int] = []  # settled here, not yet reported (Batch.settled)
 
     async def reply(self) -> tuple[int, bytes]:
         """Read one (possibly multiline) reply: its code and its raw text without CRLF."""
@@ -296,9 +330,11 @@ class SmtpSession:
                     if awaiting is not None:
                         code, text = await self.reply()
                         batch.record(awaiting, code, text, None, "DATA")
-                        awaiting, settled = None, settled + 1
+                        done, awaiting, settled = awaiting, None, settled + 1
                         if code == 421:
                             raise _ServerClosing
+                        await batch.settled(self, done)
+                        timer.renew()
                     for _ in range(owed_replies):
                         if (await self.reply())[0] == 421:
                             raise _ServerClosing
@@ -324,6 +360,7 @@ class SmtpSession:
                     settled += 1
                     if code == 421 or data[0] == 421:
                         raise _ServerClosing
+                    await batch.settled(self, i)
                     owed, owed_replies = b"RSET\r\n", 1
                     if data[0] == 354:
                         owed, owed_replies = b".\r\nRSET\r\n", 2
@@ -369,9 +406,10 @@ class SmtpSession:
                     code, text = reply
                     unexpected = not content_sent and code < 400  # e.g. 250 to DATA
                     batch.record(current, code, text, DEFERRED if unexpected else None, phase)
-                    current, settled = None, settled + 1
+                    done, current, settled = current, None, settled + 1
                     if code == 421:
                         raise _ServerClosing
+                    await batch.settled(self, done)
                     if not content_sent and (await step(b"RSET\r\n"))[0] == 421:
                         raise _ServerClosing
                 return settled
