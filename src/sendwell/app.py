@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.utils import formatdate
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -74,7 +75,13 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     access_log.install()  # before uvicorn logs a request: tokens in query strings stay out
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    workers = WorkerPool(engine, settings) if start_workers else None
+    workers: Any = None  # a WorkerPool, or the Celery workers' Waker
+    if settings.broker_url and start_workers:  # Celery workers deliver; this only tells them
+        from sendwell.engine.celery_app import Waker  # Celery is imported only when used
+
+        workers = Waker(engine, settings)
+    elif start_workers:
+        workers = WorkerPool(engine, settings)
     bounces = BounceListener(engine, settings) if settings.bounce_listen else None
 
     @asynccontextmanager

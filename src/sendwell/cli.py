@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sendwell.cli_common import load_settings
+from sendwell.cli_common import fail, load_settings
 from sendwell.cli_crm import app as crm_app
 from sendwell.config import Settings
 from sendwell.domain.errors import SendwellError
@@ -94,15 +94,26 @@ def serve(
     uvicorn.Server(config).run(sockets=[sock])
 
 
-@app.command()
-def worker() -> None:
-    """Run one send worker process (audience builds and deliveries) until interrupted."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(ctx: typer.Context) -> None:
+    """Run one send worker process (audience builds and deliveries) until interrupted.
+
+    With SENDWELL_BROKER_URL it is a Celery worker on that broker; further arguments go to
+    ``celery worker`` (e.g. --concurrency 4 --pool threads, -Q sendwell.priority).
+    """
     from sendwell.engine.worker import run_worker_process
 
     _logging()
     settings = _settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    if settings.broker_url:
+        from sendwell.engine.celery_app import make_celery, worker_argv
+
+        make_celery(settings).worker_main(worker_argv(list(ctx.args)))
+        return
+    if ctx.args:
+        fail(f"unexpected arguments {' '.join(ctx.args)} (only a Celery worker takes more)")
     run_worker_process(engine, settings)
 
 

@@ -42,6 +42,7 @@ _NOT_SETTINGS = frozenset({"CONFIG", "VENV", "REQUIRE_ALL_TESTS"})
 _NOT_SETTINGS_PREFIX = "TEST_"
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
+_BROKER = re.compile(r"rediss?://(?:[^\s@/]*@)?[^\s@/:]+(?::\d{1,5})?(?:/\d{1,2})?(?:\?\S*)?")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ class Settings:
     unsubscribe_mailto_domain: str = ""
     track_rest_sends: bool = True
     workers: int = 1
+    # The production worker engine: a redis:// URL switches delivery to Celery workers on that
+    # broker (``sendwell worker`` starts one; ``serve`` then delivers nothing in-process).
+    # Empty: in-process workers polling the database.
+    broker_url: str = ""
+    # Celery mode: how often a worker sweeps the ledger for work the broker lost (one worker
+    # per period does it, whichever takes the broker's lock first).
+    sweep_seconds: float = 5.0
     # Recipients per chunk: also the most a crashed worker can have in flight (duplicates bound).
     chunk_size: int = 500
     lease_seconds: int = 60
@@ -197,6 +205,7 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "workers": (0, 256),
     "chunk_size": (1, 100_000),
     "lease_seconds": (1, None),
+    "sweep_seconds": (0.1, 3600),
     "record_batch_size": (1, 100_000),
     "retry_base_seconds": (0.001, None),
     "retry_max_interval_seconds": (0.001, None),
@@ -224,6 +233,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             f"{variable('database_url')}={settings.database_url!r}: use sqlite:///FILE or "
             "postgresql://user:password@host/database"
+        )
+    if settings.broker_url and not _BROKER.fullmatch(settings.broker_url):
+        raise SettingsError(
+            f"{variable('broker_url')}: use redis://[:password@]host[:port][/db] "
+            "(or rediss:// for TLS)"
         )
     scheme = settings.transport.partition(":")[0].lower()
     if scheme not in ("capture", "smtp", "smtps"):

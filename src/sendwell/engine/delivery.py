@@ -91,6 +91,8 @@ async def deliver_chunk(
             hold_after=job.hold_after,
             throttle=job.spec.throttle,
         )
+    for status, count in batches.tally.items():
+        tally[status] = tally.get(status, 0) + count
     log.info("job %s chunk %s delivered: %s", claim.job_id, claim.chunk_no, tally)
     if finished:
         log.info("job %s complete", claim.job_id)
@@ -113,6 +115,7 @@ class _BatchRecorder:
         self.recorded: set[int] = set()
         self.message_ids: dict[int, str] = {}
         self.lost = False
+        self.tally: dict[str, int] = {}  # of the batches recorded so far
         self._lock = asyncio.Lock()  # one batch at a time: they share the job's row
 
     def ledger_outcomes(
@@ -129,13 +132,16 @@ class _BatchRecorder:
         if self.lost or not mine:
             return not self.lost
         async with self._lock:
-            held = await asyncio.to_thread(self._write, mine)
-        self.lost = not held
-        if held:
-            self.recorded.update(o.ref for o in mine)
-        return held
+            tally = await asyncio.to_thread(self._write, mine)
+        if tally is None:
+            self.lost = True
+            return False
+        self.recorded.update(o.ref for o in mine)
+        for status, count in tally.items():
+            self.tally[status] = self.tally.get(status, 0) + count
+        return True
 
-    def _write(self, outcomes: list[Outcome]) -> bool:
+    def _write(self, outcomes: list[Outcome]) -> dict[str, int] | None:
         job = self.job
         result = ledger.ChunkResult(
             outcomes=self.ledger_outcomes(outcomes, self.message_ids),

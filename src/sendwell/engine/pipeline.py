@@ -1,15 +1,17 @@
 """The send pipeline a worker runs: due instances → audience → chunks → render → deliver.
 
-``SendPipeline.step()`` does one unit of work (start one due REST instance, build one audience,
-or deliver one chunk) and says whether it found any. The in-process worker threads and
-``sendwell worker`` processes just call it in a loop; a crashed step leaves a lease that lapses,
-and the work is taken up again.
+``SendPipeline.step()`` does one unit of work (start one due REST instance, write one async row
+request, build one audience, or deliver one chunk) and says whether it found any. The
+in-process worker threads and ``sendwell worker`` processes just call it in a loop; Celery
+workers run one named unit per task (``units``, ``deliver``). A crashed step leaves a lease
+that lapses, and the work is taken up again.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -21,6 +23,15 @@ from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
 from sendwell.services import async_rows, instance_start
 from sendwell.store import jobs, ledger
+
+# The units of work before delivery, by kind, in the order a worker looks for them, with the
+# method of ``SendPipeline`` that does one: it returns something true when it found one. A
+# Celery worker runs them as tasks by these names; a new kind of work is a new entry here.
+UNITS = {
+    "instance": "start_due_instance",
+    "rows": "write_rows",
+    "audience": "build_audience",
+}
 
 
 class SendPipeline:
@@ -42,23 +53,46 @@ class SendPipeline:
             settings.retry_max_age_seconds,
         )
         self.gate = DomainGate(settings.limits_by_domain)
+        self.units: dict[str, Callable[[], object]] = {
+            kind: getattr(self, method) for kind, method in UNITS.items()
+        }
 
     async def step(self) -> bool:
         """Do one unit of work; False when there was none."""
-        lease = self.settings.lease_seconds
-        instance = instance_start.claim_due(self.engine, lease)
-        if instance is not None:
-            instance_start.start_instance(self.engine, instance, self.settings)
-            return True
-        if async_rows.process_next(self.engine, lease):  # REST asynchronous row writes
-            return True
-        job = jobs.claim_audience(self.engine, lease)
-        if job is not None:
-            audience_step.build(self.engine, self.settings, job)
-            return True
-        claim = ledger.claim_chunk(self.engine, self.owner, lease)
-        if claim is None:
+        for unit in self.units.values():
+            if unit():
+                return True
+        return await self.deliver() is not None
+
+    def start_due_instance(self) -> bool:
+        """Start one REST Send API instance whose time has come."""
+        instance = instance_start.claim_due(self.engine, self.settings.lease_seconds)
+        if instance is None:
             return False
+        instance_start.start_instance(self.engine, instance, self.settings)
+        return True
+
+    def write_rows(self) -> bool:
+        """Write one REST asynchronous row request."""
+        return async_rows.process_next(self.engine, self.settings.lease_seconds)
+
+    def build_audience(self) -> int | None:
+        """Build one job's audience; its JobID, or None when no job waits for one."""
+        job = jobs.claim_audience(self.engine, self.settings.lease_seconds)
+        if job is None:
+            return None
+        audience_step.build(self.engine, self.settings, job)
+        return int(job.id)
+
+    async def deliver(
+        self, job_id: int | None = None, chunk_no: int | None = None
+    ) -> ledger.Claim | None:
+        """Deliver the next deliverable chunk (or the one named, if it is deliverable now);
+        its claim, or None when there was none."""
+        lease = self.settings.lease_seconds
+        claim = ledger.claim_chunk(self.engine, self.owner, lease, job_id=job_id, chunk_no=chunk_no)
+        if claim is None:
+            return None
         await deliver_chunk(
             self.engine,
             self.transport,
@@ -68,7 +102,7 @@ class SendPipeline:
             self.gate,
             lease,
         )
-        return True
+        return claim
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -144,9 +144,12 @@ class DueChunk:
     due_at: datetime | None  # None: now
 
 
-def due_chunks(conn: Connection, horizon: datetime, limit: int) -> list[DueChunk]:
-    """Chunks claimable before ``horizon``, highest priority first, then in job and chunk
-    order: what a dispatcher hands to the broker, each with the time it becomes claimable."""
+def due_chunks(
+    conn: Connection, horizon: datetime, limit: int, job_id: int | None = None
+) -> list[DueChunk]:
+    """Chunks claimable before ``horizon`` (of one job, or all), highest priority first, then
+    in job and chunk order: what a dispatcher hands to the broker, each with the time it
+    becomes claimable."""
     not_yet = func.coalesce(chunks.c.not_before, chunks.c.lease_until)
     rows = conn.execute(
         select(
@@ -166,6 +169,7 @@ def due_chunks(conn: Connection, horizon: datetime, limit: int) -> list[DueChunk
                 & or_(chunks.c.not_before.is_(None), chunks.c.not_before < horizon),
                 (chunks.c.state == "claimed") & (chunks.c.lease_until < horizon),
             ),
+            *(() if job_id is None else (chunks.c.job_id == job_id,)),
         )
         .order_by(send_jobs.c.priority.desc(), chunks.c.job_id, chunks.c.chunk_no)
         .limit(limit)
@@ -178,6 +182,12 @@ def due_chunks(conn: Connection, horizon: datetime, limit: int) -> list[DueChunk
     return out
 
 
-def job_chunk_count(conn: Connection, job_id: int) -> int:
-    """How many chunks a job has (the dispatcher's hint after an audience build)."""
-    return int(conn.execute(select(func.count()).where(chunks.c.job_id == job_id)).scalar_one())
+def waits_again(conn: Connection, job_id: int, chunk_no: int) -> bool:
+    """After a delivery: whether the chunk, or its job, waits for a time to come (deferred
+    recipients, a domain's limit, a throttled job's pace) and so needs a task at that time."""
+    row = conn.execute(
+        select(chunks.c.state, send_jobs.c.next_send_at)
+        .join(send_jobs, send_jobs.c.id == chunks.c.job_id)
+        .where(chunks.c.job_id == job_id, chunks.c.chunk_no == chunk_no)
+    ).first()
+    return row is not None and (row.state == "pending" or row.next_send_at is not None)

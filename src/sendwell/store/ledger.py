@@ -208,11 +208,12 @@ def record_batch(
     *,
     hold_after: int,
     lease_seconds: int,
-) -> bool:
-    """Record part of a chunk while the rest is still being delivered, and renew the lease.
+) -> dict[str, int] | None:
+    """Record part of a chunk while the rest is still being delivered, and renew the lease;
+    the tally of the batch.
 
     What a killed worker leaves to be sent twice is then what it had in flight since its last
-    batch, not the whole chunk. False (and nothing written) when the lease is no longer ours:
+    batch, not the whole chunk. None (and nothing written) when the lease is no longer ours:
     another worker took the chunk over, and it delivers what is left.
     """
     held = conn.execute(
@@ -226,10 +227,10 @@ def record_batch(
         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
     ).rowcount
     if not held:
-        return False
-    write_outcomes(conn, claim, result.outcomes, rows, policy)
+        return None
+    tally = write_outcomes(conn, claim, result.outcomes, rows, policy)
     _record_events(conn, claim, mid, result, rows, hold_after)
-    return True
+    return tally
 
 
 def _record_events(
