@@ -150,7 +150,7 @@ class Waker:
 
 
 def _register_tasks(app: Celery) -> None:
-    @app.task(name=TASK_UNIT)
+    @app.task(name=TASK_UNIT, shared=False)
     def unit(kind: str) -> None:
         """Do one unit of ``kind``; queue another of the kind, and a dispatch, if it did."""
         rt = runtime(app)
@@ -163,7 +163,7 @@ def _register_tasks(app: Celery) -> None:
             rt.dispatcher.publish_units([kind])  # there may be more of the kind
             rt.dispatcher.kick()  # and what it made (a job, chunks) is due now
 
-    @app.task(name=TASK_DELIVER)
+    @app.task(name=TASK_DELIVER, shared=False)
     def deliver(job_id: int, chunk_no: int) -> None:
         """Deliver the chunk if it is deliverable now; a chunk that waits again gets its task."""
         rt = runtime(app)
@@ -176,7 +176,7 @@ def _register_tasks(app: Celery) -> None:
         if again:  # deferred recipients, a domain's limit, a throttled job's next chunk
             rt.dispatcher.dispatch(job_id)
 
-    @app.task(name=TASK_DISPATCH)
+    @app.task(name=TASK_DISPATCH, shared=False)
     def dispatch() -> None:
         """Queue every unit that is due."""
         rt = runtime(app)
