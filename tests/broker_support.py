@@ -1,9 +1,13 @@
-"""A real Redis for the tests of Celery workers: Debian's ``redis-server`` on a free port, with a
-data directory of its own and no persistence (a restart loses every queued task, the case the
-ledger sweep exists for). Stopped by its pid."""
+"""A real Redis for the tests of Celery workers.
+
+``SENDWELL_TEST_REDIS_URL`` names one (CI's ``.ci/run`` starts it): each test gets it emptied.
+Otherwise, and for the tests that kill and restart Redis, Debian's ``redis-server`` runs on a
+free port, with a data directory of its own and no persistence (a restart loses every queued
+task, the case the ledger sweep exists for), stopped by its pid."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -86,8 +90,33 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class SharedRedis:
+    """The Redis named by SENDWELL_TEST_REDIS_URL, emptied before and after a test."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def url(self) -> str:
+        return self._url
+
+    def empty(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self._url).flushdb()
+
+
 @contextmanager
-def redis_server(hosts: Sequence[str] = ("127.0.0.1",)) -> Iterator[RedisServer]:
+def redis_server(hosts: Sequence[str] = ("127.0.0.1",)) -> Iterator[RedisServer | SharedRedis]:
+    """A Redis for one test: the shared one if there is one, else a process of its own."""
+    shared = os.environ.get("SENDWELL_TEST_REDIS_URL")
+    if shared and list(hosts) == ["127.0.0.1"]:
+        broker = SharedRedis(shared)
+        broker.empty()
+        try:
+            yield broker
+        finally:
+            broker.empty()
+        return
     server = RedisServer(hosts)
     server.start()
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from sqlalchemy import select
-from tests.broker_support import RedisServer, redis_server
+from tests.broker_support import RedisServer, SharedRedis, redis_server
 from tests.conftest import make_world
 from tests.integration.delivery_support import make_definition
 from tests.integration.send_api_support import bearer
@@ -33,15 +33,16 @@ from sendwell.store.db import make_engine, upgrade
 from sendwell.store.tables import recipients, send_jobs
 
 CHUNK = 100
+Broker = RedisServer | SharedRedis
 
 
 @pytest.fixture
-def broker() -> Iterator[RedisServer]:
+def broker() -> Iterator[RedisServer | SharedRedis]:
     with redis_server() as server:
         yield server
 
 
-def queued(broker: RedisServer, queue: str) -> list[dict]:
+def queued(broker: Broker, queue: str) -> list[dict]:
     """The tasks waiting in a queue (name and arguments), oldest first."""
     client = redis.Redis.from_url(broker.url())
     messages = [json.loads(m) for m in reversed(client.lrange(queue, 0, -1))]
@@ -51,7 +52,7 @@ def queued(broker: RedisServer, queue: str) -> list[dict]:
     ]
 
 
-def bulk_job(database_url: str, broker: RedisServer, count: int, **overrides: object):  # type: ignore[no-untyped-def]
+def bulk_job(database_url: str, broker: Broker, count: int, **overrides: object):  # type: ignore[no-untyped-def]
     """A started bulk send of ``count`` recipients whose audience is built (chunks of 100)."""
     settings = Settings(
         database_url=database_url,
@@ -71,7 +72,7 @@ def bulk_job(database_url: str, broker: RedisServer, count: int, **overrides: ob
 
 
 def test_each_due_chunk_is_queued_once_and_again_after_the_broker_lost_it(
-    database_url: str, broker: RedisServer
+    database_url: str, broker: Broker
 ) -> None:
     settings, engine, job_id = bulk_job(database_url, broker, 350)
     dispatcher = Dispatcher(
@@ -88,13 +89,13 @@ def test_each_due_chunk_is_queued_once_and_again_after_the_broker_lost_it(
     ]
     assert dispatcher.dispatch() == 0  # already queued: nothing twice
 
-    redis.Redis.from_url(broker.url()).flushall()  # the broker lost everything
+    redis.Redis.from_url(broker.url()).flushdb()  # the broker lost everything
     assert dispatcher.sweep() is True
     assert len(queued(broker, QUEUE_BULK)) == 4  # found again in the ledger
     assert dispatcher.sweep() is False  # one sweep per period across all workers
 
 
-def test_a_chunk_task_that_runs_twice_delivers_once(database_url: str, broker: RedisServer) -> None:
+def test_a_chunk_task_that_runs_twice_delivers_once(database_url: str, broker: Broker) -> None:
     with SmtpServer() as smtp:
         settings, engine, job_id = bulk_job(database_url, broker, 150, transport=smtp.url)
         tasks = make_celery(settings).tasks
@@ -131,7 +132,7 @@ def celery_worker(settings: Settings, *extra: str) -> subprocess.Popen:
 
 
 def test_serve_delivers_nothing_itself_and_a_worker_sends_transactional_first(
-    database_url: str, broker: RedisServer
+    database_url: str, broker: Broker
 ) -> None:
     with SmtpServer() as smtp:
         for world in make_world(

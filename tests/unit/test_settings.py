@@ -38,6 +38,10 @@ from sendwell.domain.retry import DomainLimit
         ({"SENDWELL_PUBLIC_URL": "localhost:8080"}, "is not an http(s) URL"),
         ({"SENDWELL_SEND_API_ERROR_STATUS": "loud"}, "use documented or semantic"),
         ({"SENDWELL_CONFIG": "/nonexistent/sendwell.conf"}, "SENDWELL_CONFIG='/nonexistent"),
+        ({"SENDWELL_BROKER_URL": "amqp://guest@mq//"}, "SENDWELL_BROKER_URL: use redis://"),
+        ({"SENDWELL_BROKER_URL": "redis://:pw@host:port/0"}, "SENDWELL_BROKER_URL: use redis://"),
+        ({"SENDWELL_RECORD_BATCH_SIZE": "0"}, "SENDWELL_RECORD_BATCH_SIZE=0 is out of range"),
+        ({"SENDWELL_SWEEP_SECONDS": "0"}, "SENDWELL_SWEEP_SECONDS=0.0 is out of range"),
     ],
 )
 def test_a_bad_setting_names_its_variable(env: dict[str, str], message: str) -> None:
@@ -80,6 +84,15 @@ def test_the_config_file_gives_defaults_that_the_environment_overrides(tmp_path)
     config.write_text("SENDWELL_WORKERS=many\n")
     with pytest.raises(SettingsError, match="SENDWELL_WORKERS='many'"):
         Settings.from_env({"SENDWELL_CONFIG": str(config)})
+
+
+def test_a_broker_url_is_redis_and_its_password_is_never_repeated() -> None:
+    settings = Settings.from_env({"SENDWELL_BROKER_URL": "redis://:s3cret@10.0.0.5:6380/2"})
+    assert settings.broker_url == "redis://:s3cret@10.0.0.5:6380/2"
+    assert Settings.from_env({"SENDWELL_BROKER_URL": "rediss://cache.example:6380"}).broker_url
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"SENDWELL_BROKER_URL": "redis://:s3cret@host/db"})
+    assert "s3cret" not in str(caught.value)
 
 
 def test_settings_made_in_code_are_checked_too() -> None:
