@@ -70,7 +70,7 @@ class Settings:
     # Celery mode: how often a worker sweeps the ledger for work the broker lost (one worker
     # per period does it, whichever takes the broker's lock first).
     sweep_seconds: float = 5.0
-    # Recipients per chunk: also the most a crashed worker can have in flight (duplicates bound).
+    # Recipients per chunk: one claim, one task (the duplicates bound is record_batch_size).
     chunk_size: int = 500
     lease_seconds: int = 60
     # Messages an SMTP connection delivers between two ledger writes: a killed worker has sent
