@@ -61,6 +61,27 @@ def smtp_sink() -> Iterator[int]:
 
 
 @contextmanager
+def redis_server() -> Iterator[str]:
+    """Debian's redis-server on a free port (no persistence, its own directory); yields its URL."""
+    import tempfile
+
+    port = free_port()
+    directory = tempfile.mkdtemp(prefix="sendwell-bench-redis-")
+    binary = shutil.which("redis-server") or sys.exit("redis-server not found (Debian package)")
+    options = ["--bind", "127.0.0.1", "--port", str(port), "--dir", directory]
+    server = subprocess.Popen(
+        [binary, *options, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
 def api_server(app) -> Iterator[int]:  # type: ignore[no-untyped-def]
     """The app served by uvicorn in a thread; yields the port."""
     port = free_port()

@@ -9,7 +9,10 @@ same sink, and the ratio.
 
     python -m bench.throughput [--recipients 100000] [--workers 2] [--connections 4]
                                [--database-url postgresql://…] [--dkim [rsa|ed25519]]
-                               [--no-tracking]
+                               [--no-tracking] [--celery]
+
+With ``--celery`` the workers are Celery workers (``SENDWELL_BROKER_URL``) on a Redis of the
+bench's own, and the API process wakes them through it.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
-from bench.harness import api_server, postfix_tool, smtp_sink, worker_processes
+from bench.harness import api_server, postfix_tool, redis_server, smtp_sink, worker_processes
 from sendwell.app import create_app
 from sendwell.config import Settings
 from sendwell.services.audience_data import insert_rows, validate_row
@@ -204,17 +208,21 @@ def main() -> None:
     parser.add_argument(
         "--no-tracking", action="store_true", help="SuppressTracking: no link rewriting, no pixel"
     )
+    parser.add_argument("--celery", action="store_true", help="Celery workers on Redis")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
     try:
-        with smtp_sink() as sink_port:
-            run(args, db_url, sink_port, dkim_key(args.dkim, tmp) if args.dkim else "")
+        with smtp_sink() as sink_port, ExitStack() as stack:
+            broker = stack.enter_context(redis_server()) if args.celery else ""
+            run(args, db_url, sink_port, dkim_key(args.dkim, tmp) if args.dkim else "", broker)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = "") -> None:
+def run(
+    args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = "", broker: str = ""
+) -> None:
     transport = (
         f"smtp://127.0.0.1:{sink_port}?starttls=off&connections={args.connections}&helo=bench"
     )
@@ -224,8 +232,9 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = 
         workers=0,
         chunk_size=args.chunk_size,
         dkim_keys=dkim_keys,
+        broker_url=broker,
     )
-    app = create_app(settings, start_workers=False)
+    app = create_app(settings, start_workers=bool(broker))  # with a broker: only its Waker
     engine = app.state.engine
     t0 = time.perf_counter()
     load(engine, args.recipients, tracking=not args.no_tracking)
@@ -238,6 +247,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = 
                 "database": db_url.split(":")[0],
                 "dkim": args.dkim or "off",
                 "tracking": not args.no_tracking,
+                "workers": f"{args.workers} {'celery' if broker else 'polling'}",
             }
         )
     )
@@ -246,6 +256,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int, dkim_keys: str = 
         "SENDWELL_TRANSPORT": transport,
         "SENDWELL_CHUNK_SIZE": str(args.chunk_size),
         "SENDWELL_DKIM_KEYS": dkim_keys,
+        "SENDWELL_BROKER_URL": broker,
     }
     with api_server(app) as api_port, worker_processes(args.workers, env):
         with httpx.Client(base_url=f"http://127.0.0.1:{api_port}") as client:

@@ -151,9 +151,9 @@ class SmtpTransport:
     ) -> list[Outcome]:
         """Deliver each envelope; one outcome per envelope, in the order given.
 
-        With ``report``, each connection hands over its outcomes every ``report_every``
-        messages and waits till that returns: what is settled but not yet reported (in flight,
-        for the caller) is then at most ``report_every`` per connection.
+        With ``report``, each connection hands over its outcomes as it goes (``Batch.settled``):
+        what is settled but not yet reported (in flight, for the caller) is at most
+        ``report_every`` per connection; the rest come back with the outcomes.
         """
         if self._closed:
             raise TransportError("deliver() on a closed SmtpTransport")
@@ -168,6 +168,7 @@ class SmtpTransport:
         workers = min(self.connections, len(batch.queue))
         if workers:
             await asyncio.gather(*(self._work(batch) for _ in range(workers)))
+        await batch.reported()
         return batch.settle_leftovers()
 
     async def aclose(self) -> None:
@@ -206,7 +207,6 @@ class SmtpTransport:
                             log.info("smtp %s:%s: cannot connect: %s", self.host, self.port, exc)
                             return
                     settled = await session.run(batch, self.timeout)
-                    await batch.flush(session)  # what it settled, before it is reused
                     if session.budget is not None and session.budget <= 0 and not session.dead:
                         await session.quit()  # carried its share: a fresh connection goes on
                         session = None

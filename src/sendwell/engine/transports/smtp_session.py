@@ -85,12 +85,15 @@ class Batch:
     __slots__ = (
         "attempts",
         "envelopes",
+        "half",
         "last_error",
         "lost",
         "outcomes",
+        "pending",
         "queue",
         "report",
         "report_every",
+        "writing",
     )
 
     def __init__(
@@ -103,26 +106,58 @@ class Batch:
         self.last_error: tuple[int, str] = (0, "no connection could be made")
         self.report = report
         self.report_every = max(1, report_every)
+        self.half = (self.report_every + 1) // 2
+        self.pending: list[tuple[int, SmtpSession]] = []  # settled, not handed to report yet
+        self.writing: asyncio.Future[None] | None = None  # the report being written
         self.lost = False  # the caller said stop (its claim on the work is gone)
 
     async def settled(self, session: SmtpSession, i: int) -> None:
-        """Envelope ``i``'s outcome is final on ``session``: report the session's batch once
-        it is full, and wait for that, so no connection runs more than one batch ahead."""
+        """Envelope ``i``'s outcome is final on ``session``.
+
+        Outcomes are reported in groups, all connections' together: a report starts when a
+        connection has half a batch unreported and none is being written. A connection
+        waits only when it has a whole batch (``report_every``) settled and not yet reported
+        back as written: that is the most a caller that dies can have delivered unrecorded
+        per connection (and at this point no other message of it is in flight).
+        """
         if self.report is None:
             return
-        session.unreported.append(i)
-        if len(session.unreported) >= self.report_every:
-            await self.flush(session)
+        self.pending.append((i, session))
+        session.unrecorded += 1
+        if session.unrecorded >= self.half and self.writing is None:
+            self._write()
+        while session.unrecorded >= self.report_every and not self.lost:
+            if self.writing is None:
+                self._write()
+            await asyncio.shield(self.writing)  # type: ignore[arg-type]
 
-    async def flush(self, session: SmtpSession) -> None:
-        """Report what ``session`` settled since its last report."""
-        if self.report is None or not session.unreported:
-            return
-        done, session.unreported = session.unreported, []
-        if not await self.report([o for i in done if (o := self.outcomes[i]) is not None]):
+    async def reported(self) -> None:
+        """Wait for the report being written, if any; what is not reported by then is the
+        caller's to record, with the outcomes returned."""
+        while self.writing is not None:
+            await asyncio.shield(self.writing)
+        for _, session in self.pending:  # the sessions go back to the pool with none owed
+            session.unrecorded -= 1
+        self.pending = []
+
+    def _write(self) -> None:
+        taken, self.pending = self.pending, []
+        self.writing = asyncio.ensure_future(self._report(taken))
+
+    async def _report(self, taken: list[tuple[int, SmtpSession]]) -> None:
+        assert self.report is not None
+        try:
+            ok = await self.report([o for i, _ in taken if (o := self.outcomes[i]) is not None])
+        finally:
+            for _, session in taken:
+                session.unrecorded -= 1
+            self.writing = None
+        if not ok:
             self.lost = True
             while self.queue:
                 self.record(self.queue.popleft(), 0, "local: delivery stopped", DEFERRED)
+        elif any(s.unrecorded >= self.half for _, s in self.pending):
+            self._write()
 
     def take(self) -> int | None:
         if not self.queue:
@@ -166,7 +201,7 @@ class SmtpSession:
         self.dead = False
         self.budget: int | None = None  # messages this connection may still carry (None: any)
         self.reused = False  # came from the idle pool: the server may have hung up meanwhile
-        self.unreported: list[int] = []  # settled here, not yet reported (Batch.settled)
+        self.unrecorded = 0  # outcomes settled here and not yet reported as written
 
     async def reply(self) -> tuple[int, bytes]:
         """Read one (possibly multiline) reply: its code and its raw text without CRLF."""
