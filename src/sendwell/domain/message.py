@@ -114,6 +114,9 @@ class RenderedMessage(NamedTuple):
 
     data: bytes
     message_id: str
+    # CRLF line ends only and no line that starts with "." (SMTP's DATA needs no dot-stuffing
+    # and no line-end repair: the transport skips scanning the message for them).
+    clean: bool = False
 
 
 class CompiledMessage:
@@ -129,6 +132,7 @@ class CompiledMessage:
         "_job_id",
         "_pieces",
         "_scripts",
+        "_static_clean",
         "_subject",
         "fields",
     )
@@ -206,6 +210,7 @@ class CompiledMessage:
             pieces.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
         self._pieces: list[bytes] = [p if isinstance(p, bytes) else b"" for p in pieces]
         self._dynamic = tuple((i, p) for i, p in enumerate(pieces) if isinstance(p, Template))
+        self._static_clean = all(_wire_clean(p) for p in self._pieces)
 
     @property
     def scripted(self) -> bool:
@@ -254,9 +259,11 @@ class CompiledMessage:
                 for name, template in self._header_templates
             )
         ).encode("ascii")
+        clean = self._static_clean and _wire_clean(pieces[0])
         for index, template in self._dynamic:
-            pieces[index] = _quoted_printable(template.render(values))
-        return RenderedMessage(b"".join(pieces), message_id)
+            pieces[index] = piece = _quoted_printable(template.render(values))
+            clean = clean and piece[:1] != b"." and b"\n." not in piece
+        return RenderedMessage(b"".join(pieces), message_id, clean)
 
     def _run_scripts(
         self, values: Mapping[str, str | None], environment: RenderEnvironment
@@ -287,6 +294,11 @@ def _check_address(address: str) -> None:
 
 def _lf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _wire_clean(piece: bytes) -> bool:
+    """CRLF line ends only, and no line (nor the piece) starting with a dot."""
+    return piece[:1] != b"." and b"\n." not in piece and piece.count(b"\n") == piece.count(b"\r\n")
 
 
 def _quoted_printable(body: str) -> bytes:

@@ -203,12 +203,15 @@ def render_chunk(
         out.message_ids[row.seq] = message.message_id
         data = job.sign(message.data) if job.sign else message.data
         mail_from = job.mail_from(row.seq, sender[1] if sender else None)
-        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id))
+        clean = message.clean  # a DKIM-Signature header keeps it so
+        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id, clean))
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
-        out.envelopes.extend(Envelope(-row.seq, copy_sender, c, data, job.job_id) for c in copies)
+        out.envelopes.extend(
+            Envelope(-row.seq, copy_sender, c, data, job.job_id, clean) for c in copies
+        )
         seed = job.seed_for(row.seq)
         if seed is not None:
-            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id))
+            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id, clean))
     return out
 
 

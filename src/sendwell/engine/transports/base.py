@@ -36,6 +36,7 @@ class Envelope:
     rcpt_to: str  # one recipient (bare address)
     data: bytes  # complete RFC 5322 message, CRLF line endings, NOT dot-stuffed
     job_id: int = 0  # the send job it belongs to (the capture transport files it under it)
+    clean: bool = False  # known to have CRLF line ends only and no line starting with "."
 
 
 @dataclass(frozen=True, slots=True)

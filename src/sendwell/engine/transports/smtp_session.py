@@ -40,8 +40,14 @@ class _ServerClosing(Exception):
     """The server answered 421: it is closing the connection."""
 
 
-def content_parts(data: bytes) -> tuple[bytes, bytes, bytes]:
-    """Message content for the DATA phase: CRLF line ends, dot-stuffed, with the final "."."""
+def content_parts(data: bytes, clean: bool = False) -> tuple[bytes, bytes, bytes]:
+    """Message content for the DATA phase: CRLF line ends, dot-stuffed, with the final ".".
+
+    ``clean`` data (the renderer vouches: CRLF only, no line starting with ".") is sent as it
+    is, without the three scans that would find nothing to change.
+    """
+    if clean:
+        return b"", data, b".\r\n" if data[-2:] == b"\r\n" else b"\r\n.\r\n"
     if data.count(b"\n") != data.count(b"\r\n"):  # bare LF somewhere
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     data = data.replace(b"\n.", b"\n..")  # one scan; the same object back when no match
@@ -349,7 +355,8 @@ class SmtpSession:
                     nxt = self._next(batch)
                     parts: list[bytes] = []
                     if ready is not None:
-                        parts.extend(content_parts(batch.envelopes[ready].data))
+                        env = batch.envelopes[ready]
+                        parts.extend(content_parts(env.data, env.clean))
                         awaiting, ready = ready, None
                     if owed:
                         parts.append(owed)
@@ -435,7 +442,8 @@ class SmtpSession:
                         if reply[0] in (250, 251):
                             reply, phase = await step(b"DATA\r\n"), "DATA"
                             if reply[0] == 354:
-                                content = content_parts(batch.envelopes[current].data)
+                                env = batch.envelopes[current]
+                                content = content_parts(env.data, env.clean)
                                 content_sent = True
                                 reply = await step(b"".join(content))
                     code, text = reply
