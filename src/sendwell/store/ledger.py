@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, DateTime, bindparam, func, or_, select, update
 
 from sendwell.domain.bounces import Failure
 from sendwell.domain.clock import utcnow
@@ -117,6 +117,35 @@ _record = (
 )
 
 
+_compiled_record: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], Any]] = {}
+
+
+def _execute_record(conn: Connection, params: list[dict[str, Any]]) -> None:
+    """``_record`` for every outcome, straight to the driver's executemany.
+
+    This is the ledger's hottest statement (one row per message): going through the
+    statement's per-row parameter processing costs about as much as the database's work, so
+    it is compiled once per dialect and only the date values are converted, by the dialect's
+    own DateTime processor.
+    """
+    dialect = conn.dialect
+    if dialect.name not in _compiled_record:
+        compiled = _record.compile(dialect=dialect)
+        fixed = {k: v for k, v in compiled.construct_params(_check=False).items() if k[:2] != "b_"}
+        order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+        date = DateTime().dialect_impl(dialect).bind_processor(dialect)
+        _compiled_record[dialect.name] = (str(compiled), order, fixed, date)
+    sql, order, fixed, date = _compiled_record[dialect.name]
+    if date is not None:
+        seen: dict[Any, Any] = {}  # the same "now" in every row: converted once
+        for p in params:
+            for key in ("b_at", "b_now", "b_next"):
+                if (value := p[key]) is not None:
+                    p[key] = seen[value] if value in seen else seen.setdefault(value, date(value))
+    rows = [{**fixed, **p} for p in params]
+    conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order else rows)
+
+
 def record_outcomes(
     conn: Connection,
     claim: Claim,
@@ -184,7 +213,7 @@ def write_outcomes(
             }
         )
     if params:
-        conn.execute(_record, params)
+        _execute_record(conn, params)
         conn.execute(
             update(send_jobs)
             .where(send_jobs.c.id == claim.job_id)
