@@ -114,9 +114,9 @@ class RenderedMessage(NamedTuple):
 
     data: bytes
     message_id: str
-    # CRLF line ends only and no line that starts with "." (SMTP's DATA needs no dot-stuffing
-    # and no line-end repair: the transport skips scanning the message for them).
-    clean: bool = False
+    # The same message as SMTP's DATA carries it: dot-stuffed (RFC 5321 4.5.2), without the
+    # final "."; made piece by piece, so a transport need not scan the message for dots.
+    wire: bytes | None = None
 
 
 class CompiledMessage:
@@ -132,8 +132,8 @@ class CompiledMessage:
         "_job_id",
         "_pieces",
         "_scripts",
-        "_static_clean",
         "_subject",
+        "_wire_pieces",
         "fields",
     )
 
@@ -210,7 +210,9 @@ class CompiledMessage:
             pieces.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
         self._pieces: list[bytes] = [p if isinstance(p, bytes) else b"" for p in pieces]
         self._dynamic = tuple((i, p) for i, p in enumerate(pieces) if isinstance(p, Template))
-        self._static_clean = all(_wire_clean(p) for p in self._pieces)
+        # Every piece starts at a line start (bodies are cut at line ends), so each is
+        # dot-stuffed on its own; the static ones once, here.
+        self._wire_pieces = [_stuffed(p) for p in self._pieces]
 
     @property
     def scripted(self) -> bool:
@@ -259,11 +261,12 @@ class CompiledMessage:
                 for name, template in self._header_templates
             )
         ).encode("ascii")
-        clean = self._static_clean and _wire_clean(pieces[0])
+        wire = self._wire_pieces.copy()
+        wire[0] = _stuffed(pieces[0])
         for index, template in self._dynamic:
             pieces[index] = piece = _quoted_printable(template.render(values))
-            clean = clean and piece[:1] != b"." and b"\n." not in piece
-        return RenderedMessage(b"".join(pieces), message_id, clean)
+            wire[index] = _stuffed(piece)
+        return RenderedMessage(b"".join(pieces), message_id, b"".join(wire))
 
     def _run_scripts(
         self, values: Mapping[str, str | None], environment: RenderEnvironment
@@ -296,9 +299,11 @@ def _lf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _wire_clean(piece: bytes) -> bool:
-    """CRLF line ends only, and no line (nor the piece) starting with a dot."""
-    return piece[:1] != b"." and b"\n." not in piece and piece.count(b"\n") == piece.count(b"\r\n")
+def _stuffed(piece: bytes) -> bytes:
+    """A piece that starts at a line start, dot-stuffed: each line starting with "." gets
+    another."""
+    piece = piece.replace(b"\n.", b"\n..")
+    return b"." + piece if piece[:1] == b"." else piece
 
 
 def _quoted_printable(body: str) -> bytes:

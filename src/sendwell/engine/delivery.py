@@ -201,17 +201,19 @@ def render_chunk(
             out.refused.append(_not_sent(row.seq, reply, not_sent.SCRIPT_RAISE_ERROR))
             continue
         out.message_ids[row.seq] = message.message_id
-        data = job.sign(message.data) if job.sign else message.data
+        data, wire = message.data, message.wire
+        if job.sign:  # it puts a DKIM-Signature header in front: the wire form gets it too
+            data = job.sign(data)
+            wire = None if wire is None else data[: len(data) - len(message.data)] + wire
         mail_from = job.mail_from(row.seq, sender[1] if sender else None)
-        clean = message.clean  # a DKIM-Signature header keeps it so
-        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id, clean))
+        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id, wire))
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
         out.envelopes.extend(
-            Envelope(-row.seq, copy_sender, c, data, job.job_id, clean) for c in copies
+            Envelope(-row.seq, copy_sender, c, data, job.job_id, wire) for c in copies
         )
         seed = job.seed_for(row.seq)
         if seed is not None:
-            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id, clean))
+            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id, wire))
     return out
 
 

@@ -42,7 +42,8 @@ class PreparedJob:
     message: CompiledMessage
     profile_fields: frozenset[str]  # fields to take from subscriber attributes
     environment: RenderEnvironment | None  # AMPscript's lookups and system strings
-    sign: Callable[[bytes], bytes] | None = None  # DKIM, when the From domain has a key
+    # DKIM, when the From domain has a key: the message with header lines put in front of it.
+    sign: Callable[[bytes], bytes] | None = None
     return_path: Callable[[int], str] | None = None  # VERP envelope sender per ledger seq
     hold_after: int = 3  # hard bounces until a subscriber is Held
     tracking: RecipientTokens | None = None  # fills %%__t%% and the center URLs per recipient

@@ -36,7 +36,9 @@ class Envelope:
     rcpt_to: str  # one recipient (bare address)
     data: bytes  # complete RFC 5322 message, CRLF line endings, NOT dot-stuffed
     job_id: int = 0  # the send job it belongs to (the capture transport files it under it)
-    clean: bool = False  # known to have CRLF line ends only and no line starting with "."
+    # ``data`` as DATA carries it (CRLF, dot-stuffed, no final "."), when the renderer made
+    # it: the transport then sends it as it is.
+    wire: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

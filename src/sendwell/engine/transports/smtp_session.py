@@ -40,14 +40,14 @@ class _ServerClosing(Exception):
     """The server answered 421: it is closing the connection."""
 
 
-def content_parts(data: bytes, clean: bool = False) -> tuple[bytes, bytes, bytes]:
+def content_parts(data: bytes, wire: bytes | None = None) -> tuple[bytes, bytes, bytes]:
     """Message content for the DATA phase: CRLF line ends, dot-stuffed, with the final ".".
 
-    ``clean`` data (the renderer vouches: CRLF only, no line starting with ".") is sent as it
-    is, without the three scans that would find nothing to change.
+    ``wire`` (the renderer's dot-stuffed CRLF form of ``data``) is sent as it is, without
+    the three scans of the message that would otherwise make it.
     """
-    if clean:
-        return b"", data, b".\r\n" if data[-2:] == b"\r\n" else b"\r\n.\r\n"
+    if wire is not None:
+        return b"", wire, b".\r\n" if wire[-2:] == b"\r\n" else b"\r\n.\r\n"
     if data.count(b"\n") != data.count(b"\r\n"):  # bare LF somewhere
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     data = data.replace(b"\n.", b"\n..")  # one scan; the same object back when no match
@@ -356,7 +356,7 @@ class SmtpSession:
                     parts: list[bytes] = []
                     if ready is not None:
                         env = batch.envelopes[ready]
-                        parts.extend(content_parts(env.data, env.clean))
+                        parts.extend(content_parts(env.data, env.wire))
                         awaiting, ready = ready, None
                     if owed:
                         parts.append(owed)
@@ -443,7 +443,7 @@ class SmtpSession:
                             reply, phase = await step(b"DATA\r\n"), "DATA"
                             if reply[0] == 354:
                                 env = batch.envelopes[current]
-                                content = content_parts(env.data, env.clean)
+                                content = content_parts(env.data, env.wire)
                                 content_sent = True
                                 reply = await step(b"".join(content))
                     code, text = reply
