@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, DateTime, bindparam, func, or_, select, update
 
@@ -28,8 +29,7 @@ from sendwell.store.tracking import record_not_sent
 __all__ = ["Claim", "claim_chunk", "create_chunks"]  # the chunk leases, by their old name
 
 
-@dataclass(frozen=True, slots=True)
-class RecipientOutcome:
+class RecipientOutcome(NamedTuple):
     seq: int
     status: str  # sent | failed | deferred
     code: int
@@ -117,33 +117,45 @@ _record = (
 )
 
 
-_compiled_record: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], Any]] = {}
+# The values of one outcome, in this order, as write_outcomes makes them.
+_RECORD_FIELDS = ("b_job", "b_seq", "b_status", "b_code", "b_reply", "b_mid", "b_at", "b_now")
+_RECORD_FIELDS += ("b_next", "b_reason")
+_DATES = (6, 7, 8)
+_compiled_record: dict[str, tuple[str, Any, tuple[Any, ...], dict[str, Any], Any]] = {}
 
 
-def _execute_record(conn: Connection, params: list[dict[str, Any]]) -> None:
-    """``_record`` for every outcome, straight to the driver's executemany.
+def _execute_record(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """``_record`` for every outcome (tuples in ``_RECORD_FIELDS`` order), straight to the
+    driver's executemany.
 
     This is the ledger's hottest statement (one row per message): going through the
     statement's per-row parameter processing costs about as much as the database's work, so
-    it is compiled once per dialect and only the date values are converted, by the dialect's
-    own DateTime processor.
+    it is compiled once per dialect and only the dates are converted, once each, by the
+    dialect's own DateTime processor.
     """
     dialect = conn.dialect
     if dialect.name not in _compiled_record:
         compiled = _record.compile(dialect=dialect)
         fixed = {k: v for k, v in compiled.construct_params(_check=False).items() if k[:2] != "b_"}
-        order = tuple(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+        names = (*_RECORD_FIELDS, *fixed)
+        pick = (
+            itemgetter(*(names.index(k) for k in compiled.positiontup))  # type: ignore[union-attr]
+            if compiled.positional
+            else None
+        )
         date = DateTime().dialect_impl(dialect).bind_processor(dialect)
-        _compiled_record[dialect.name] = (str(compiled), order, fixed, date)
-    sql, order, fixed, date = _compiled_record[dialect.name]
+        _compiled_record[dialect.name] = (str(compiled), pick, tuple(fixed.values()), fixed, date)
+    sql, pick, fixed_values, fixed, date = _compiled_record[dialect.name]
     if date is not None:
-        seen: dict[Any, Any] = {}  # the same "now" in every row: converted once
-        for p in params:
-            for key in ("b_at", "b_now", "b_next"):
-                if (value := p[key]) is not None:
-                    p[key] = seen[value] if value in seen else seen.setdefault(value, date(value))
-    rows = [{**fixed, **p} for p in params]
-    conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order else rows)
+        seen: dict[Any, Any] = {None: None}  # the same "now" in every row: converted once
+        for value in {r[i] for r in rows for i in _DATES}:
+            seen.setdefault(value, date(value))
+        rows = [(*r[:6], seen[r[6]], seen[r[7]], seen[r[8]], r[9]) for r in rows]
+    if pick is not None:
+        params: list[Any] = [pick(r + fixed_values) for r in rows]
+    else:
+        params = [{**dict(zip(_RECORD_FIELDS, r, strict=True)), **fixed} for r in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 def record_outcomes(
@@ -199,18 +211,18 @@ def write_outcomes(
         tally[status] += 1
         was_deferred += row.status == "deferred"
         params.append(
-            {
-                "b_job": claim.job_id,
-                "b_seq": o.seq,
-                "b_status": status,
-                "b_code": o.code,
-                "b_reply": reply,
-                "b_mid": o.message_id,
-                "b_at": now if status == "sent" else None,
-                "b_now": now,
-                "b_next": next_at,
-                "b_reason": o.reason,
-            }
+            (
+                claim.job_id,
+                o.seq,
+                status,
+                o.code,
+                reply,
+                o.message_id,
+                now if status == "sent" else None,
+                now,
+                next_at,
+                o.reason,
+            )
         )
     if params:
         _execute_record(conn, params)

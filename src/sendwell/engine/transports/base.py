@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 SENT = "sent"
@@ -27,9 +26,8 @@ class TransportError(Exception):
     """A transport was misconfigured or misused; never raised for a single message's fate."""
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """One message to deliver to one recipient."""
+class Envelope(NamedTuple):
+    """One message to deliver to one recipient (a tuple: made once per message, cheaply)."""
 
     ref: int  # caller's reference (ledger sequence number), echoed in the outcome
     mail_from: str  # envelope sender (bare address, "" for the null sender)
@@ -41,8 +39,7 @@ class Envelope:
     wire: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What became of one envelope."""
 
     ref: int
