@@ -175,3 +175,34 @@ def test_bad_key_settings_are_reported_when_settings_are_made(tmp_path) -> None:
         Settings(dkim_keys="example.test:/x.pem")
     with pytest.raises(DkimConfigError, match=r"SENDWELL_DKIM_KEYS: .*missing\.pem"):
         Settings.from_env({"SENDWELL_DKIM_KEYS": f"example.test:s:{tmp_path / 'missing.pem'}"})
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ed25519"])
+def test_signatures_of_awkward_headers_and_bodies_verify(kind: str, monkeypatch) -> None:
+    """Folded and repeated headers, runs of spaces and tabs, trailing blank lines: what the
+    signer canonicalizes itself must be what a verifier computes."""
+    monkeypatch.setattr(dkim, "nacl", nacl_over_cryptography(), raising=False)
+    from sendwell.config_values import DkimKey
+    from sendwell.engine.dkim_signing import DkimSigner
+
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if kind == "rsa"
+        else ed25519.Ed25519PrivateKey.generate()
+    )
+    signer = DkimSigner(DkimKey("example.test", "sel", key))
+    records = {b"sel._domainkey.example.test.": dns_record(key)}
+    messages = [
+        b"From: Shop <shop@example.test>\r\nTo: a@example.test\r\nSubject: Hello\r\n\r\nHi\r\n",
+        b"From:  Shop\t <shop@example.test>  \r\nSubject: a very long subject that goes on\r\n"
+        b"\tand on\r\n   over three lines  \r\nTo: a@example.test\r\nX-Other: x\r\n"
+        b"Subject: the second subject\r\n\r\nbody  with\ttabs \r\nand trailing\r\n\r\n\r\n",
+        b"FROM: shop@example.test\r\nto:a@example.test\r\nMIME-Version:   1.0\r\n\r\n",
+        b"From: shop@example.test\r\nList-Unsubscribe: <https://x.test/u/"
+        + b"t" * 90
+        + b">,\r\n <mailto:u@x.test>\r\n\r\n.dot line\r\n",
+    ]
+    for message in messages:
+        signed = signer(message)
+        assert dkim.verify(signed, dnsfunc=dnsfunc(records)), signed.decode()
+        assert max(len(line) for line in signer.signature(message).split(b"\r\n")) <= 78
