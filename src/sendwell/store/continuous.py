@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from sendwell.domain import not_sent
 from sendwell.domain.clock import utcnow
@@ -36,6 +36,33 @@ class NewRecipient:
     refused: int | None = None
 
 
+# Built once: these run for every request of a continuous job.
+_GROW = (
+    update(send_jobs)
+    .where(send_jobs.c.id == bindparam("job"))
+    .values(
+        last_seq=send_jobs.c.last_seq + bindparam("count"),
+        # Refused recipients count as the audience step counts them: suppressed, excluded.
+        targeted=send_jobs.c.targeted + bindparam("accepted"),
+        unsubscribed=send_jobs.c.unsubscribed + bindparam("unsubscribed"),
+        undeliverable=send_jobs.c.undeliverable + bindparam("held"),
+        excluded=send_jobs.c.excluded + bindparam("excluded"),
+        modified_at=bindparam("now"),
+    )
+    .returning(send_jobs.c.last_seq)
+)
+_JOIN = (
+    update(chunks)
+    .where(
+        chunks.c.job_id == bindparam("job"),
+        chunks.c.last_seq == bindparam("before"),
+        chunks.c.state == "pending",
+        chunks.c.first_seq > bindparam("oldest"),
+    )
+    .values(last_seq=bindparam("last"))
+)
+
+
 def append_recipients(conn: Connection, job_id: int, rows: Sequence[NewRecipient]) -> list[int]:
     """Add one request's recipients to a continuous job's ledger, in arrival order; their seqs.
 
@@ -49,22 +76,20 @@ def append_recipients(conn: Connection, job_id: int, rows: Sequence[NewRecipient
     accepted = sum(1 for r in rows if r.refused is None)
     reasons = [r.refused for r in rows]
     unsubscribed, held = reasons.count(not_sent.UNSUBSCRIBED), reasons.count(not_sent.HELD)
+    now = utcnow()
     last = conn.execute(
-        update(send_jobs)
-        .where(send_jobs.c.id == job_id)
-        .values(
-            last_seq=send_jobs.c.last_seq + count,
-            # Refused recipients count as the audience step counts them: suppressed, excluded.
-            targeted=send_jobs.c.targeted + accepted,
-            unsubscribed=send_jobs.c.unsubscribed + unsubscribed,
-            undeliverable=send_jobs.c.undeliverable + held,
-            excluded=send_jobs.c.excluded + (count - accepted - unsubscribed - held),
-            modified_at=utcnow(),
-        )
-        .returning(send_jobs.c.last_seq)
+        _GROW,
+        {
+            "job": job_id,
+            "count": count,
+            "accepted": accepted,
+            "unsubscribed": unsubscribed,
+            "held": held,
+            "excluded": count - accepted - unsubscribed - held,
+            "now": now,
+        },
     ).scalar_one()
     first = last - count + 1
-    now = utcnow()
     conn.execute(
         insert(recipients),
         [
@@ -85,14 +110,8 @@ def append_recipients(conn: Connection, job_id: int, rows: Sequence[NewRecipient
     )
     if accepted:
         joined = conn.execute(
-            update(chunks)
-            .where(
-                chunks.c.job_id == job_id,
-                chunks.c.last_seq == first - 1,
-                chunks.c.state == "pending",
-                chunks.c.first_seq > last - OPEN_CHUNK_MAX,
-            )
-            .values(last_seq=last)
+            _JOIN,
+            {"job": job_id, "before": first - 1, "last": last, "oldest": last - OPEN_CHUNK_MAX},
         ).rowcount
         if not joined:
             conn.execute(
