@@ -167,8 +167,12 @@ async def token_v1(request: Request) -> JSONResponse:
     )
 
 
-def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Principal:
-    """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``."""
+async def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Principal:
+    """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``.
+
+    A coroutine, so FastAPI runs it on the event loop rather than a thread: the token is
+    nearly always resolved from memory (``Accounts.resolve_token``), and a thread hop per
+    request costs more than that."""
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     token = token or request.query_params.get("access_token")
@@ -208,7 +212,7 @@ def scoped(
 ) -> Callable[..., Principal]:
     """A route dependency: the caller, checked by ``require_scope``."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         return require_scope(principal, area, access, refusal)
 
     return check
