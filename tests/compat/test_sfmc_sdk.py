@@ -177,7 +177,8 @@ def test_lookups_find_the_demo_email_and_classification(run: ClientRun) -> None:
         "EmailId": stored[("Email", "demo_newsletter")],
         "SendClassificationId": stored[("SendClassification", "Default Commercial")],
     }
-    assert run["bulk_asset_keys"] == ["demo_newsletter"]  # getBulk stopped after one page
+    # getBulk stopped after one page: the demo's newsletter and its order confirmation.
+    assert run["bulk_asset_keys"] == ["demo_newsletter", "demo_order"]
     assert "GET /asset/v1/content/assets?$pageSize=50&$page=1 -> 200" in run.requests()
 
 
