@@ -142,6 +142,7 @@ ERR_GENERAL = 2  # general exception; also Sendwell's code for a malformed reque
 ERR_NOT_FOUND = 3  # the object to update (or act on) does not exist
 ERR_NO_ACCESS = 4  # "You don't have access to an account with ..."
 ERR_CANNOT_PERFORM = 5  # "Cannot perform {method} on objects of type {object}"
+ERR_NO_OBJECT = 6  # "No object specified at 0-based index {index}"
 ERR_UNSUPPORTED_TYPE = 8  # "This operation does not support the APIObject of type [type]"
 ERR_LOGIN = 12  # bad username or password (a Security fault)
 
