@@ -12,13 +12,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import select, update
 from tests.conftest import make_world
 from tests.integration.delivery_support import make_definition
+from tests.integration.send_api_support import bearer
 from tests.support import (
+    NS,
     PARTNER,
     SmtpServer,
     retrieve,
+    shared_file,
     simple_filter,
     soap,
     text,
@@ -324,3 +328,28 @@ def test_the_definition_is_checked_now_and_again_when_the_send_starts(world) -> 
     with world.engine.connect() as conn:
         error = conn.execute(select(send_jobs.c.error).where(send_jobs.c.id == int(job_id)))
         assert "Email no longer exists" in error.scalar_one()
+
+
+def test_fuelsdkwrapper_captured_schedule_request_byte_for_byte(world) -> None:
+    """The envelope FuelSDKWrapper 1.3.4 sent (shared/api/captures), only its token, key and
+    start date replaced: fueloauth header, ns0/ns1 prefixes, naive StartDateTime, no Options."""
+    capture = shared_file("api/captures/fuelsdkwrapper-requests.txt").read_text()
+    envelope = next(line for line in capture.splitlines() if "<ns0:ScheduleRequestMsg>" in line)
+    start = system_time(2)
+    token = bearer(world)["Authorization"].removeprefix("Bearer ")
+    body = (
+        envelope.replace("2030-01-02T03:04:05", start.isoformat())
+        .replace(">TOKEN<", f">{token}<")
+        .replace("UI_SEND_KEY", "sched")
+    )
+    response = world.client.post(
+        "/service.asmx",  # as FuelSDK spells it
+        content=body.encode(),
+        headers={"Content-Type": "text/xml; charset=utf-8", "Soapaction": '"Schedule"'},
+    )
+    assert response.status_code == 200, response.text
+    reply = etree.fromstring(response.content).find("soap:Body", NS)[0]
+    assert text(reply, "p:OverallStatus") == "OK", texts(reply, ".//p:StatusMessage")
+    job_id = text(reply, "p:Results/p:Result/p:Task/p:ID")
+    wait_for(lambda: send_of(world.client, world.user, job_id)["Status"] == "Complete")
+    assert sorted(world.smtp.recipients()) == sorted(EMAILS)
