@@ -353,3 +353,23 @@ def test_fuelsdkwrapper_captured_schedule_request_byte_for_byte(world) -> None:
     job_id = text(reply, "p:Results/p:Result/p:Task/p:ID")
     wait_for(lambda: send_of(world.client, world.user, job_id)["Status"] == "Complete")
     assert sorted(world.smtp.recipients()) == sorted(EMAILS)
+
+
+def test_schedule_needs_the_send_scope_and_cancel_too(world) -> None:
+    token = bearer(world, scope="email_read email_write")["Authorization"].removeprefix("Bearer ")
+    status, reply = soap(world.client, "Schedule", schedule_body(system_time(3600)), token=token)
+    assert status == 200
+    assert text(reply, "p:Results/p:Result/p:ErrorCode") == "11"
+    message = text(reply, "p:Results/p:Result/p:StatusMessage")
+    assert "Schedule on EmailSendDefinition" in message and "email_send" in message
+    assert jobs_of(world) == []
+    sender = bearer(world, scope="email_send")["Authorization"].removeprefix("Bearer ")
+    _, made = soap(world.client, "Schedule", schedule_body(system_time(3600)), token=sender)
+    job_id = text(made, "p:Results/p:Result/p:Task/p:ID")
+    cancel = (
+        f'<PerformRequestMsg xmlns="{PARTNER}"><Action>cancel</Action><Definitions>'
+        f'<Definition xsi:type="Send"><ID>{job_id}</ID></Definition></Definitions></PerformRequestMsg>'
+    )
+    _, refused = soap(world.client, "Perform", cancel, token=token)
+    assert text(refused, "p:Results/p:Result/p:ErrorCode") == "11"
+    assert [j.status for j in jobs_of(world)] == ["Scheduled"]

@@ -7,6 +7,10 @@ is and the sender given with the request. All of it is in the database, so a res
 nothing. When a job's time comes a worker claims it (``claim_due``) and ``start_due`` rebuilds its
 spec from the definition as it is then, moves it to Sending for the audience step, and creates
 the next occurrence's Scheduled job while the range lasts.
+
+The ScheduleDefinition's ``TimeZone`` is not read: its dates are instants (the codec reads a naive
+one as system time) and the pattern counts days in system time, as Marketing Cloud's own jobs do
+(inferred; no source shows a Schedule with a TimeZone).
 """
 
 from __future__ import annotations
