@@ -195,7 +195,11 @@ def start_scheduled(conn: Connection, job: Any, spec: JobSpec) -> bool:
             send_jobs.c.modified_at == job.modified_at,  # still this worker's claim
         )
         .values(
-            status=step.target, phase=JobPhase.AUDIENCE, spec=spec.to_json(), modified_at=utcnow()
+            status=step.target,
+            phase=JobPhase.AUDIENCE,
+            spec=spec.to_json(),
+            revision=send_jobs.c.revision + 1,  # a new spec: workers compile it afresh
+            modified_at=utcnow(),
         )
     ).rowcount
     return moved == 1
