@@ -53,7 +53,9 @@ REQUESTED_TYPES = """
         DefinitionResponseMsg VersionInfoRequestMsg VersionInfoResponseMsg
         SendClassificationTypeEnum SendDefinitionListTypeEnum DataSourceTypeEnum
         SubscriberStatus SimpleOperators LogicalOperators DataExtensionFieldType EventType
-        SaveAction"""
+        SaveAction ScheduleRequestMsg ScheduleResponseMsg ScheduleOptions ScheduleDefinition
+        ScheduleResult Recurrence MinutelyRecurrence HourlyRecurrence DailyRecurrence
+        WeeklyRecurrence MonthlyRecurrence YearlyRecurrence"""
 
 Shape = tuple  # (name, type or inline shape, many, required, nillable)
 

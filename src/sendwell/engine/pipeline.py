@@ -1,9 +1,9 @@
-"""The send pipeline a worker runs: due instances → audience → chunks → render → deliver.
+"""The send pipeline a worker runs: due starts → audience → chunks → render → deliver.
 
-``SendPipeline.step()`` does one unit of work (start one due REST instance, build one audience,
-or deliver one chunk) and says whether it found any. The in-process worker threads and
-``sendwell worker`` processes just call it in a loop; a crashed step leaves a lease that lapses,
-and the work is taken up again.
+``SendPipeline.step()`` does one unit of work (start one due REST instance or one due SOAP
+scheduled send, build one audience, or deliver one chunk) and says whether it found any. The
+in-process worker threads and ``sendwell worker`` processes just call it in a loop; a crashed
+step leaves a lease that lapses, and the work is taken up again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sendwell.engine import audience_step
 from sendwell.engine.delivery import deliver_chunk
 from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
-from sendwell.services import async_rows, instance_start
+from sendwell.services import async_rows, instance_start, schedules
 from sendwell.store import jobs, ledger
 
 
@@ -47,6 +47,10 @@ class SendPipeline:
         instance = instance_start.claim_due(self.engine, lease)
         if instance is not None:
             instance_start.start_instance(self.engine, instance, self.settings)
+            return True
+        scheduled = schedules.claim_due(self.engine, lease)
+        if scheduled is not None:
+            schedules.start_due(self.engine, scheduled)
             return True
         if async_rows.process_next(self.engine, lease):  # REST asynchronous row writes
             return True

@@ -35,13 +35,7 @@ def start_send(
     conn: Connection, mid: int, ref: Mapping[str, Any], sender: Mapping[str, Any] | None = None
 ) -> StartedSend:
     """Create the send job for an EmailSendDefinition; delivery happens in the background."""
-    if not any(ref.get(k) for k in ("CustomerKey", "ObjectID", "ID")):
-        raise Invalid(
-            "The EmailSendDefinition needs a CustomerKey or ObjectID.", e.ESD_CUSTOMER_KEY_INVALID
-        )
-    definition = find_ref(conn, mid, "EmailSendDefinition", ref)
-    if definition is None:
-        raise NotFound(f"EmailSendDefinition {describe_ref(ref)} was not found.", e.ESD_NOT_FOUND)
+    definition = find_definition(conn, mid, ref)
     spec = job_specs.for_email_send_definition(conn, mid, definition, sender or {})
     interaction_id = new_guid()
     job_id = jobs.create_job(
@@ -57,6 +51,19 @@ def start_send(
         given = {k: v for k, v in sender.items() if k in ("FromName", "FromAddress")}
         echo["SenderProfile"] = {"ObjectID": None, **given}  # as Marketing Cloud echoes it
     return StartedSend(job_id, interaction_id, echo)
+
+
+def find_definition(conn: Connection, mid: int, ref: Mapping[str, Any]) -> Any:
+    """The account's EmailSendDefinition that ``ref`` names (CustomerKey, ObjectID or ID):
+    Invalid (42100) without a key, NotFound (42002) when there is none."""
+    if not any(ref.get(k) for k in ("CustomerKey", "ObjectID", "ID")):
+        raise Invalid(
+            "The EmailSendDefinition needs a CustomerKey or ObjectID.", e.ESD_CUSTOMER_KEY_INVALID
+        )
+    definition = find_ref(conn, mid, "EmailSendDefinition", ref)
+    if definition is None:
+        raise NotFound(f"EmailSendDefinition {describe_ref(ref)} was not found.", e.ESD_NOT_FOUND)
+    return definition
 
 
 class SendKind(Unsupported):
@@ -85,7 +92,8 @@ def send_to_api(job: Any, counts: Mapping[str, int] | None = None) -> dict[str, 
         "ModifiedDate": job.modified_at,
         "ID": job.id,
         "Email": {"ID": spec.email.id},
-        "SendDate": job.created_at,
+        # A scheduled send's SendDate is when it goes (inferred: no Scheduled Send sample).
+        "SendDate": job.scheduled_at or job.created_at,
         "FromAddress": spec.from_address,
         "FromName": spec.from_name,
         "Duplicates": job.duplicates,

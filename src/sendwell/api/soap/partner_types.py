@@ -498,6 +498,62 @@ element VersionInfoRequestMsg
 element VersionInfoResponseMsg
     VersionInfo:VersionInfoResponse! RequestID:string
 
+# ---- Schedule (the Schedule operation on an EmailSendDefinition) ------------------------------
+type ScheduleDefinition(APIObject)
+    Name:string Description:string Recurrence:Recurrence! RecurrenceType:RecurrenceTypeEnum
+    RecurrenceRangeType:RecurrenceRangeTypeEnum StartDateTime:dateTime EndDateTime:dateTime
+    Occurrences:int Keyword:string TimeZone:TimeZone
+
+type Recurrence abstract
+
+type MinutelyRecurrence(Recurrence)
+    MinutelyRecurrencePatternType:MinutelyRecurrencePatternTypeEnum MinuteInterval:int
+
+type HourlyRecurrence(Recurrence)
+    HourlyRecurrencePatternType:HourlyRecurrencePatternTypeEnum HourInterval:int
+
+type DailyRecurrence(Recurrence)
+    DailyRecurrencePatternType:DailyRecurrencePatternTypeEnum DayInterval:int
+
+type WeeklyRecurrence(Recurrence)
+    WeeklyRecurrencePatternType:WeeklyRecurrencePatternTypeEnum WeekInterval:int
+    Sunday:boolean Monday:boolean Tuesday:boolean Wednesday:boolean Thursday:boolean
+    Friday:boolean Saturday:boolean
+
+type MonthlyRecurrence(Recurrence)
+    MonthlyRecurrencePatternType:MonthlyRecurrencePatternTypeEnum MonthlyInterval:int
+    ScheduledDay:int ScheduledWeek:WeekOfMonthEnum ScheduledDayOfWeek:DayOfWeekEnum
+
+type YearlyRecurrence(Recurrence)
+    YearlyRecurrencePatternType:YearlyRecurrencePatternTypeEnum ScheduledDay:int
+    ScheduledWeek:WeekOfMonthEnum ScheduledMonth:MonthOfYearEnum
+    ScheduledDayOfWeek:DayOfWeekEnum
+
+type ScheduleOptions(Options)
+
+type ScheduleResult(Result)
+    Object:ScheduleDefinition! Task:TaskResult!
+
+element ScheduleRequestMsg
+    Options:ScheduleOptions Action:string Schedule:ScheduleDefinition
+    Interactions{Interaction:APIObject*}
+
+element ScheduleResponseMsg
+    Results{Result:ScheduleResult*} OverallStatus:string! OverallStatusMessage:string!
+    RequestID:string
+
+enum RecurrenceRangeTypeEnum  EndAfter EndOn
+enum MinutelyRecurrencePatternTypeEnum  Interval
+enum HourlyRecurrencePatternTypeEnum  Interval
+enum DailyRecurrencePatternTypeEnum  Interval EveryWeekDay
+enum WeeklyRecurrencePatternTypeEnum  ByDay
+enum MonthlyRecurrencePatternTypeEnum  ByDay ByWeek
+enum WeekOfMonthEnum  first second third fourth last
+enum DayOfWeekEnum  Sunday Monday Tuesday Wednesday Thursday Friday Saturday
+enum YearlyRecurrencePatternTypeEnum  ByDay ByWeek ByMonth
+enum MonthOfYearEnum  January February March April May June July August September October
+    November December
+
 # ---- Enumerations and restricted strings -----------------------------------------------------
 enum SendClassificationTypeEnum  Operational Marketing
 enum SendPriorityEnum  Burst Normal Low
@@ -552,4 +608,5 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "Describe": ("DefinitionRequestMsg", "DefinitionResponseMsg", "definition"),
     "Perform": ("PerformRequestMsg", "PerformResponseMsg", "perform"),
     "VersionInfo": ("VersionInfoRequestMsg", "VersionInfoResponseMsg", "versionInfo"),
+    "Schedule": ("ScheduleRequestMsg", "ScheduleResponseMsg", "schedule"),
 }
