@@ -14,8 +14,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
-from sendwell.api import access_log, docs
+from sendwell.api import access_log, docs, observability
 from sendwell.api.asgi import BodyLimit, CatchUnexpected, CollapseSlashes
+from sendwell.api.fault_injection import InjectFaults
+from sendwell.api.observability import RequestMetrics
 from sendwell.api.rest import (
     assets,
     auth,
@@ -28,6 +30,9 @@ from sendwell.api.rest import (
     send_api,
     sends_admin,
     transactional,
+)
+from sendwell.api.rest import (
+    faults as faults_api,
 )
 from sendwell.api.rest.errors import (
     DOCS,
@@ -44,8 +49,10 @@ from sendwell.domain.errors import REST_GENERIC, SendwellError
 from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
+from sendwell.services.faults import FaultBook
 from sendwell.services.logins import LoginGuard, Logins
 from sendwell.store.db import make_engine, upgrade
+from sendwell.web import pages as web_pages
 from sendwell.web import tracking as tracking_links
 
 # Paths clients spell in more than one case (FuelSDK posts to /service.asmx).
@@ -106,6 +113,12 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.state.workers = workers
     app.state.wake_workers = workers.wake if workers else (lambda: None)
     app.state.started_http_date = formatdate(usegmt=True)
+    # The pages, /metrics, fault injection (web.pages, api.observability, api.fault_injection).
+    app.state.faults = FaultBook(engine, settings.fault_injection)
+    app.state.metrics, api_requests, api_latency = observability.make_registry(engine)
+    app.include_router(observability.router)
+    app.include_router(faults_api.router)
+    web_pages.install(app)
     app.add_exception_handler(RestError, rest_error_handler)
     app.add_exception_handler(SendwellError, domain_error_handler)
     app.add_exception_handler(OAuthError, oauth_error_handler)
@@ -127,7 +140,10 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(tracking_links.router)
     docs.install_openapi(app)
     docs.install_pages(app)
-    # Outermost last: errors caught, then paths made canonical, then bodies limited.
+    # Outermost last: errors caught, then paths made canonical, then bodies limited, requests
+    # counted, faults injected.
+    app.add_middleware(InjectFaults, book=app.state.faults, accounts=app.state.accounts)
+    app.add_middleware(RequestMetrics, requests=api_requests, latency=api_latency)
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings), answer=_answer)
     app.add_middleware(CaseInsensitivePaths)
     app.add_middleware(CollapseSlashes)

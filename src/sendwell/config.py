@@ -95,6 +95,10 @@ class Settings:
     bounce_hold_threshold: int = 3
     # DKIM: "domain:selector:/path/key.pem[,...]" (RSA or Ed25519 PEM private keys).
     dkim_keys: str = ""
+    # Fault injection (the admin API, `sendwell fault`, the pages): off unless switched on; the
+    # inbox's link check requests links off this machine only when allowed.
+    fault_injection: bool = False
+    link_check_network: bool = False
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""

@@ -22,6 +22,7 @@ from sendwell.domain.ampscript import RecipientSkipped
 from sendwell.domain.bounces import Failure, refusal
 from sendwell.domain.clock import utcnow
 from sendwell.domain.retry import DomainGate, RetryPolicy
+from sendwell.engine import replies
 from sendwell.engine.prepared_job import PreparedJob
 from sendwell.engine.transports.base import FAILED, Envelope, Outcome, Transport
 from sendwell.store import ledger
@@ -55,6 +56,7 @@ async def deliver_chunk(
     rendered = render_chunk(job, rows, work.profiles)
     delivered = await transport.deliver(rendered.envelopes) if rendered.envelopes else []
     outcomes = [o for o in delivered if o.ref > 0]
+    replies.count(outcomes)
     for copy in (o for o in delivered if o.ref < 0 and o.status != "sent"):
         log.warning("job %s: a copy (CC/BCC/seed) was not delivered: %s", job.job_id, copy.reply)
     by_seq = work.by_seq
@@ -130,7 +132,8 @@ def render_chunk(
         out.message_ids[row.seq] = message.message_id
         data = job.sign(message.data) if job.sign else message.data
         mail_from = job.mail_from(row.seq, sender[1] if sender else None)
-        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id))
+        attempt = row.attempts + 1
+        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id, attempt))
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
         out.envelopes.extend(Envelope(-row.seq, copy_sender, c, data, job.job_id) for c in copies)
         seed = job.seed_for(row.seq)

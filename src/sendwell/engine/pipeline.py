@@ -19,7 +19,9 @@ from sendwell.engine import audience_step
 from sendwell.engine.delivery import deliver_chunk
 from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
-from sendwell.services import async_rows, instance_start, schedules
+from sendwell.engine.transports.simulated import Simulated
+from sendwell.services import async_rows, events, instance_start, schedules
+from sendwell.services.faults import FaultBook
 from sendwell.store import jobs, ledger
 
 
@@ -31,7 +33,9 @@ class SendPipeline:
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.transport = transport or transport_for(settings.transport, engine)
+        self.transport = transport or simulated(
+            transport_for(settings.transport, engine), engine, settings
+        )
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.jobs = PreparedJobs(engine, settings)
         self.policy = RetryPolicy(
@@ -73,6 +77,12 @@ class SendPipeline:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+
+
+def simulated(inner: Transport, engine: Engine, settings: Settings) -> Transport:
+    """``inner`` behind the mailbox simulator and the transport faults an operator injects."""
+    faults = FaultBook(engine, settings.fault_injection)
+    return Simulated(inner, engine, faults, events.key_for(settings))
 
 
 def transport_for(url: str, engine: Engine) -> Transport:
