@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sendwell import cli_ops
 from sendwell.cli_common import load_settings
 from sendwell.cli_crm import app as crm_app
 from sendwell.config import Settings
@@ -33,6 +34,7 @@ send_app = typer.Typer(
     help="Running send jobs: status, pause, resume, cancel.", no_args_is_help=True
 )
 app.add_typer(send_app, name="send")
+app.add_typer(cli_ops.fault_app, name="fault")
 console = Console()
 
 
@@ -261,9 +263,27 @@ def _send_action(mid: int, job: int, action: str | None) -> None:
 
 
 @send_app.command("status")
-def send_status(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
-    """Show a send job's status and counts."""
+def send_status(
+    job: int,
+    mid: int = typer.Option(..., help="The send's account."),
+    watch: bool = typer.Option(False, help="A progress bar until the send ends."),
+) -> None:
+    """Show a send job's status and counts (with --watch, until it ends)."""
+    if watch:
+        cli_ops.watch(mid, job)
+        return
     _send_action(mid, job, None)
+
+
+@send_app.command("list")
+def send_list(
+    mid: int = typer.Option(..., help="The account."),
+    status: str = typer.Option(None, help="Only sends in this status."),
+    definition: str = typer.Option(None, help="Only sends of this definition (key, name, ID)."),
+    limit: int = typer.Option(25, help="How many, newest first."),
+) -> None:
+    """List the account's sends with their counts."""
+    cli_ops.send_list(mid, status, definition, limit)
 
 
 @send_app.command("pause")
