@@ -27,8 +27,26 @@
     source.onmessage = function (event) {
       JSON.parse(event.data).sends.forEach(applySend);
     };
-    source.addEventListener("done", function () { source.close(); });
+    source.addEventListener("done", function () {
+      source.close();
+      refreshSections();
+    });
     source.addEventListener("gone", function () { source.close(); });
+  }
+
+  // Once a send has ended, its charts and recipients are fetched again and swapped in place.
+  function refreshSections() {
+    var parts = document.querySelectorAll("[data-refresh]");
+    if (!parts.length) return;
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (reply) { return reply.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        parts.forEach(function (part) {
+          var replacement = fresh.getElementById(part.id);
+          if (replacement) part.replaceWith(replacement);
+        });
+      });
   }
 
   function liveInbox(body) {
