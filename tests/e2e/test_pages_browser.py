@@ -29,8 +29,13 @@ from sendwell.services.inbox import inbox_page
 from sendwell.store.captured import Capture, keep
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(tempfile.mkdtemp(prefix="sendwell-pages-"))
 HOSTILE = (
     "<html><body><h1 id='greeting'>Hello</h1>"
@@ -80,7 +85,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def browser(served: Served):  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -180,7 +187,10 @@ def test_another_accounts_message_is_a_404(served: Served, page) -> None:  # typ
     accounts = Accounts(served.app.state.engine)  # type: ignore[attr-defined]
     accounts.create_account(300001, "Someone else")
     with served.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
-        keep(conn, [Capture(0, 1, "a@example.test", "theirs@example.test", None, b"Subject: x\r\n\r\nx")])
+        keep(
+            conn,
+            [Capture(0, 1, "a@example.test", "theirs@example.test", None, b"Subject: x\r\n\r\nx")],
+        )
         conn.exec_driver_sql("UPDATE captured_messages SET mid = 300001 WHERE mid = 0")
         conn.exec_driver_sql("UPDATE captured_index SET mid = 300001 WHERE mid = 0")
     theirs = inbox_page(served.app.state.engine, 300001).items[0].id  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ from tests.conftest import World, make_world
 from tests.integration.delivery_support import make_definition
 from tests.support import retrieve, soap, text, wait_for
 
-from sendwell.services.sends import start_send
 from sendwell.services.send_control import job_row
+from sendwell.services.sends import start_send
 
 
 @pytest.fixture
@@ -25,13 +25,19 @@ def world(sqlite_url: str) -> Iterator[World]:
 def _token(world: World) -> str:
     reply = world.client.post(
         "/v2/token",
-        json={"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": world.client_secret},
+        json={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+        },
     )
     return reply.json()["access_token"]
 
 
 def _inject(world: World, token: str, **fault: object) -> dict:
-    reply = world.client.post("/sendwell/v1/faults", headers={"Authorization": f"Bearer {token}"}, json=fault)
+    reply = world.client.post(
+        "/sendwell/v1/faults", headers={"Authorization": f"Bearer {token}"}, json=fault
+    )
     assert reply.status_code == 201, reply.text
     world.client.app.state.faults.expire()
     return reply.json()
@@ -51,7 +57,15 @@ def test_fault_injection_is_off_unless_the_operator_enables_it(sqlite_world: Wor
 def test_rest_faults_rate_limit_expired_token_server_error_and_delay(world: World) -> None:
     token = _token(world)
     auth = {"Authorization": f"Bearer {token}"}
-    _inject(world, token, target="rest", kind="rate_limit", count=1, retryAfter=7, match="/sendwell/v1/sends")
+    _inject(
+        world,
+        token,
+        target="rest",
+        kind="rate_limit",
+        count=1,
+        retryAfter=7,
+        match="/sendwell/v1/sends",
+    )
     limited = world.client.get("/sendwell/v1/sends", headers=auth)
     assert (limited.status_code, limited.headers["retry-after"]) == (429, "7")
     assert limited.json()["errorcode"] == 50200
@@ -69,7 +83,12 @@ def test_rest_faults_rate_limit_expired_token_server_error_and_delay(world: Worl
     assert time.monotonic() - started >= 0.4
     listed = world.client.get("/sendwell/v1/faults", headers=auth).json()
     assert listed["count"] == 0  # all used up
-    assert [e["what"].split(": ")[1] for e in listed["log"]] == ["delay", "server_error", "token_expired", "rate_limit"]
+    assert [e["what"].split(": ")[1] for e in listed["log"]] == [
+        "delay",
+        "server_error",
+        "token_expired",
+        "rate_limit",
+    ]
 
 
 def test_other_accounts_are_untouched_and_faults_clear(world: World) -> None:
@@ -77,19 +96,36 @@ def test_other_accounts_are_untouched_and_faults_clear(world: World) -> None:
     auth = {"Authorization": f"Bearer {token}"}
     other = world.accounts.create_package(world.other_mid, "Other", "other-client", "other-secret")
     other_token = world.client.post(
-        "/v2/token", json={"grant_type": "client_credentials", "client_id": other[0], "client_secret": other[1]}
+        "/v2/token",
+        json={"grant_type": "client_credentials", "client_id": other[0], "client_secret": other[1]},
     ).json()["access_token"]
     fault = _inject(world, token, target="rest", kind="server_error")
-    assert world.client.get("/sendwell/v1/sends", headers={"Authorization": f"Bearer {other_token}"}).status_code == 200
+    assert (
+        world.client.get(
+            "/sendwell/v1/sends", headers={"Authorization": f"Bearer {other_token}"}
+        ).status_code
+        == 200
+    )
     assert world.client.get("/sendwell/v1/sends", headers=auth).status_code == 500
-    assert world.client.delete(f"/sendwell/v1/faults/{fault['id']}", headers=auth).json() == {"deleted": 1}
+    assert world.client.delete(f"/sendwell/v1/faults/{fault['id']}", headers=auth).json() == {
+        "deleted": 1
+    }
     world.client.app.state.faults.expire()
     assert world.client.get("/sendwell/v1/sends", headers=auth).status_code == 200
 
 
 def test_soap_and_token_faults(world: World) -> None:
     token = _token(world)
-    _inject(world, token, target="soap", kind="object_error", code=310007, message="injected", match="Retrieve", count=1)
+    _inject(
+        world,
+        token,
+        target="soap",
+        kind="object_error",
+        code=310007,
+        message="injected",
+        match="Retrieve",
+        count=1,
+    )
     status, body = soap(world.client, "Retrieve", retrieve("Send", ["ID"]), user=world.user)
     assert status == 200 and text(body, "{*}OverallStatus") == "Error: injected"
     _inject(world, token, target="soap", kind="soap_fault", count=1, message="Server busy")
@@ -98,7 +134,11 @@ def test_soap_and_token_faults(world: World) -> None:
     _inject(world, token, target="token", kind="rate_limit", count=1, retryAfter=3)
     reply = world.client.post(
         "/v2/token",
-        json={"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": world.client_secret},
+        json={
+            "grant_type": "client_credentials",
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+        },
     )
     assert (reply.status_code, reply.headers["retry-after"]) == (429, "3")
     status, _ = soap(world.client, "Retrieve", retrieve("Send", ["ID"]), user=world.user)
@@ -139,10 +179,22 @@ def test_transport_faults_hit_a_share_of_recipients_and_metrics_move(world: Worl
     assert 8 <= job.deferred <= 30  # about half of the rest: 451, to be retried
     assert job.sent == 40 - 2 - job.deferred
     after = _metrics(world)
-    assert after['sendwell_messages_total{outcome=sent}'] - before['sendwell_messages_total{outcome=sent}'] == job.sent
-    assert after['sendwell_messages_total{outcome=failed}'] == 2
-    assert after['sendwell_smtp_replies_total{class=4xx}'] - before.get('sendwell_smtp_replies_total{class=4xx}', 0) == job.deferred
-    assert after['sendwell_smtp_replies_total{class=5xx}'] - before.get('sendwell_smtp_replies_total{class=5xx}', 0) == 2
+    assert (
+        after["sendwell_messages_total{outcome=sent}"]
+        - before["sendwell_messages_total{outcome=sent}"]
+        == job.sent
+    )
+    assert after["sendwell_messages_total{outcome=failed}"] == 2
+    assert (
+        after["sendwell_smtp_replies_total{class=4xx}"]
+        - before.get("sendwell_smtp_replies_total{class=4xx}", 0)
+        == job.deferred
+    )
+    assert (
+        after["sendwell_smtp_replies_total{class=5xx}"]
+        - before.get("sendwell_smtp_replies_total{class=5xx}", 0)
+        == 2
+    )
     assert after["sendwell_queue_depth{}"] == job.deferred
     assert after["sendwell_sends{status=Sending}"] == 1
     assert 0 < after["sendwell_delivery_ratio{}"] < 1

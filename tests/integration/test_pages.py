@@ -72,7 +72,9 @@ def test_a_changed_session_cookie_is_no_session(world: World) -> None:
     client = _signed_in(world)
     value = client.cookies.get("sendwell_session")
     payload, _, mac = value.rpartition(".")
-    client.cookies.set("sendwell_session", payload + "." + ("0" if mac[0] != "0" else "1") + mac[1:])
+    client.cookies.set(
+        "sendwell_session", payload + "." + ("0" if mac[0] != "0" else "1") + mac[1:]
+    )
     assert client.get("/ui/sends", follow_redirects=False).status_code == 303
 
 
@@ -193,7 +195,15 @@ def test_the_message_frame_runs_no_script_and_loads_nothing(world: World) -> Non
     frame = client.get(f"/ui/messages/{message_id}/frame")
     policy = frame.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "sandbox" in policy and "http:" not in policy
-    assert "http: https:" in client.get(f"/ui/messages/{message_id}/frame?images=1").headers["content-security-policy"]
+    assert (
+        "http: https:"
+        in client.get(f"/ui/messages/{message_id}/frame?images=1").headers[
+            "content-security-policy"
+        ]
+    )
     eml = client.get(f"/ui/messages/{message_id}.eml")
     assert eml.headers["content-type"] == "message/rfc822"
-    assert b"To: " in eml.content and eml.content == client.get(f"/ui/messages/{message_id}/raw").content
+    assert (
+        b"To: " in eml.content
+        and eml.content == client.get(f"/ui/messages/{message_id}/raw").content
+    )

@@ -46,7 +46,9 @@ def _send(world: World) -> int:
 
     def done() -> bool:
         with world.engine.connect() as conn:
-            status = conn.execute(select(send_jobs.c.status).where(send_jobs.c.id == job_id)).scalar()
+            status = conn.execute(
+                select(send_jobs.c.status).where(send_jobs.c.id == job_id)
+            ).scalar()
         return status == "Complete"
 
     wait_for(done, timeout=30)
@@ -63,9 +65,7 @@ def test_simulator_addresses_do_what_their_names_say(world: World) -> None:
         }
         events = [
             (r.subscriber_key, r.event_type)
-            for r in conn.execute(
-                select(tracking_events).where(tracking_events.c.job_id == job_id)
-            )
+            for r in conn.execute(select(tracking_events).where(tracking_events.c.job_id == job_id))
         ]
         held = {
             r.email: r.status
@@ -110,7 +110,11 @@ def test_delivered_simulator_messages_are_captured_and_soap_sees_the_bounce(worl
     status, body = soap(
         world.client,
         "Retrieve",
-        retrieve("BounceEvent", ["SendID", "SubscriberKey", "EventType"], simple_filter("SendID", "equals", str(job_id))),
+        retrieve(
+            "BounceEvent",
+            ["SendID", "SubscriberKey", "EventType"],
+            simple_filter("SendID", "equals", str(job_id)),
+        ),
         user=world.user,
     )
     assert status == 200
