@@ -85,7 +85,7 @@ def fill(engine, total: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def sign_in(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=30)
+    client = httpx.Client(base_url=base, timeout=30, follow_redirects=True)
     form = client.get("/ui/login").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
     reply = client.post(

@@ -136,7 +136,7 @@ def metrics(request: Request) -> Response:
 
 @router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
-    """The process answers. Sendwell's own. No auth."""
+    """The process is up and answers HTTP (liveness, for a supervisor). Sendwell's own. No auth."""
     return {"status": "ok"}
 
 
