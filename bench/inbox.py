@@ -132,7 +132,7 @@ def main() -> None:
         client = sign_in(f"http://127.0.0.1:{port}")
         queries = [
             "",
-            "to:filler4242@example.test",
+            "to:filler54321@example.test",
             "send:1",
             "subject:november",
             "loyalty balance",

@@ -50,7 +50,12 @@ def inbox_page(
     with engine.connect() as conn:
         rows = store.search(conn, mid, query, before, limit + 1)
         cap = None if query.empty else COUNT_CAP
-        total = store.count(conn, mid, query, cap)
+        # A first page of a search that found fewer than a page is its whole count: no second
+        # scan (a word that matches nothing reads every row once, not twice).
+        if cap is not None and before is None and len(rows) <= limit:
+            total = len(rows)
+        else:
+            total = store.count(conn, mid, query, cap)
         newest = store.newest_id(conn, mid)
     more = len(rows) > limit
     rows = rows[:limit]
