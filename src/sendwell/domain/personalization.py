@@ -7,9 +7,11 @@ a valid reference stays literal text, so ``50%% off`` renders as written.
 
 ``compile_personalization`` turns text into a ``Template``: an immutable sequence of literal
 strings and ``Slot`` parts. Rendering fills each slot from a mapping keyed by lower-cased field
-name; no parsing or regex happens per recipient. A field missing from the mapping (or ``None``)
-renders as the empty string: callers validate field existence once per job with
-``Template.fields``.
+name; no parsing or regex happens per recipient. A field missing from the mapping renders as
+written (``%%Nickname%%``), as Marketing Cloud renders a name that is no attribute, or as the
+empty string when the template is compiled with ``as_written=False`` (sends: Sendwell keeps no
+account-wide list of attributes, so a field a recipient lacks is an attribute without a value);
+``None`` renders as the empty string.
 
 System strings are supplied by the caller in the same mapping, under these keys:
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EMAIL_ADDR = "emailaddr"
 SUBSCRIBER_KEY = "_subscriberkey"
@@ -53,14 +55,16 @@ account and email details); text that uses one is compiled as AMPscript."""
 # longest attribute name.
 FIELD_REF = re.compile(r"%%([A-Za-z0-9_\-](?:[A-Za-z0-9_\- ]{0,126}[A-Za-z0-9_\-])?)%%")
 # Cheap pre-check; the AMPscript lexer decides exactly.
-_MAY_BE_SCRIPT = re.compile(r"%%\[|%%=|<script\b[^>]*\brunat", re.IGNORECASE)
+_MAY_BE_SCRIPT = re.compile(r"%%\[|%%=|<script\b[^>]*\brunat|\{\{\s*[./]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """A hole in a template, filled per recipient from ``values[key]``."""
+    """A hole in a template, filled per recipient from ``values[key]`` (``missing`` when the
+    values have no such key)."""
 
     key: str
+    missing: str = field(default="", compare=False)
 
 
 TemplatePart = str | Slot
@@ -87,10 +91,10 @@ class Template:
         # render() copies _pieces and overwrites the slot positions: one list copy, one
         # dict lookup per slot and one join per recipient.
         self._pieces: list[str] = [p if isinstance(p, str) else "" for p in merged]
-        self._slots: tuple[tuple[int, str], ...] = tuple(
-            (i, p.key) for i, p in enumerate(merged) if isinstance(p, Slot)
+        self._slots: tuple[tuple[int, str, str], ...] = tuple(
+            (i, p.key, p.missing) for i, p in enumerate(merged) if isinstance(p, Slot)
         )
-        self._fields = frozenset(key for _, key in self._slots)
+        self._fields = frozenset(key for _, key, _ in self._slots)
 
     @property
     def parts(self) -> tuple[TemplatePart, ...]:
@@ -103,11 +107,12 @@ class Template:
         return self._fields
 
     def render(self, values: Mapping[str, str | None]) -> str:
-        """Fill every slot from ``values``; missing or ``None`` values render as ""."""
+        """Fill every slot from ``values``: ``None`` renders as "", a missing key as the
+        slot's ``missing`` text."""
         pieces = self._pieces.copy()
         get = values.get
-        for index, key in self._slots:
-            pieces[index] = get(key) or ""
+        for index, key, missing in self._slots:
+            pieces[index] = get(key, missing) or ""
         return "".join(pieces)
 
     def __eq__(self, other: object) -> bool:
@@ -122,13 +127,14 @@ class Template:
         return f"Template({list(self._parts)!r})"
 
 
-def compile_personalization(text: str) -> Template:
-    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased)."""
+def compile_personalization(text: str, as_written: bool = True) -> Template:
+    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased); a field
+    the values lack renders as written, or as "" when ``as_written`` is false."""
     parts: list[TemplatePart] = []
     pos = 0
     for match in FIELD_REF.finditer(text):
         parts.append(text[pos : match.start()])
-        parts.append(Slot(match.group(1).lower()))
+        parts.append(Slot(match.group(1).lower(), match.group() if as_written else ""))
         pos = match.end()
     parts.append(text[pos:])
     return Template(parts)

@@ -16,21 +16,27 @@ import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from sendwell.domain.ampscript import data_functions, functions  # noqa: F401 (they register)
+from sendwell.domain.ampscript import (  # noqa: F401 (they register)
+    content_functions,
+    data_functions,
+    encoding_functions,
+    functions,
+    rowset_functions,
+    string_functions,
+    utility_functions,
+)
 from sendwell.domain.ampscript import nodes as n
+from sendwell.domain.ampscript.comparison import ZERO, as_decimal, collation_key, compare
 from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
 from sendwell.domain.ampscript.parser import parse
-from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED
-from sendwell.domain.ampscript.runtime import DEFAULT_ENVIRONMENT, Context, RenderEnvironment
-from sendwell.domain.ampscript.values import (
-    Value,
-    boolean,
-    compare,
-    integer,
-    number_or_none,
-    parse_date,
-    text,
+from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED, OutputVariable
+from sendwell.domain.ampscript.runtime import (
+    DEFAULT_ENVIRONMENT,
+    Context,
+    Output,
+    RenderEnvironment,
 )
+from sendwell.domain.ampscript.values import Value, boolean, decimal_or_none, integer, text
 from sendwell.domain.personalization import COMPUTED_FIELDS, Slot, Template, TemplatePart
 
 Run = Callable[[Context], None]
@@ -41,9 +47,11 @@ _programs = itertools.count(1)
 class Program:
     """Compiled content: ``run`` computes the slot values, ``template`` puts them in place."""
 
-    __slots__ = ("_segments", "fields", "template")
+    __slots__ = ("_segments", "as_written", "fields", "template")
 
-    def __init__(self, statements: tuple[n.Statement, ...]) -> None:
+    def __init__(self, statements: tuple[n.Statement, ...], as_written: bool = True) -> None:
+        self.as_written = as_written
+        """Whether a ``%%Name%%`` the values lack renders as written (else as "")."""
         prefix = f"__amp{next(_programs)}_"
         parts: list[TemplatePart] = []
         segments: list[tuple[str, Callable[[Context], str]]] = []
@@ -62,7 +70,7 @@ class Program:
                 parts.append(statement.text)
             elif isinstance(statement, n.FieldString) and statement.name not in COMPUTED_FIELDS:
                 close_segment()
-                parts.append(Slot(statement.name))
+                parts.append(Slot(statement.name, statement.written if as_written else ""))
             else:
                 pending.append(statement)
         close_segment()
@@ -74,6 +82,7 @@ class Program:
     def run(self, context: Context) -> None:
         """Run for one recipient: ``context.slots`` receives this program's slot values."""
         slots = context.slots
+        context.as_written = self.as_written
         for key, produce in self._segments:
             slots[key] = produce(context)
 
@@ -105,9 +114,12 @@ class ScriptedTemplate(Template):
         return Template.render(self, values)
 
 
-def compile_content(text_: str) -> Program:
-    """Parse and check ``text_``; raises AmpscriptError naming the line and column of a fault."""
-    return Program(parse(text_))
+def compile_content(text_: str, as_written: bool = True) -> Program:
+    """Parse and check ``text_``; raises AmpscriptError naming the line and column of a fault.
+
+    A ``%%Name%%`` the recipient's values lack renders as written (as Marketing Cloud renders
+    a name that is no attribute), or as "" when ``as_written`` is false (sends)."""
+    return Program(parse(text_), as_written)
 
 
 # --- Statements --------------------------------------------------------------------------
@@ -156,11 +168,11 @@ def _statement(node: n.Statement) -> Run:
         literal = node.text
         return lambda ctx: ctx.out.write(literal)
     if isinstance(node, n.FieldString):
-        name = node.name
+        name, written = node.name, node.written
         line, column = node.line, node.column
 
         def field_string(ctx: Context) -> None:
-            value = ctx.attribute(name)
+            value = ctx.field(name, written)
             try:
                 ctx.out.write(value if isinstance(value, str) else text(value))
             except FunctionError as exc:
@@ -198,6 +210,10 @@ def _statement(node: n.Statement) -> Run:
         return _if(node)
     if isinstance(node, n.For):
         return _for(node)
+    if isinstance(node, n.Ignored):
+        for expression in node.expressions:
+            _expression(expression)  # checks its calls, as when content is saved
+        return lambda ctx: None
     call = _expression(node.call)
 
     def evaluate(ctx: Context) -> None:
@@ -285,46 +301,46 @@ _OPERATORS = {
 
 
 def _comparison(node: n.Comparison) -> Evaluate:
-    """Compare; against a literal, the literal's side is converted once, at compile time."""
+    """Compare by ``comparison``'s rules. Against a literal the literal's side is read once,
+    at compile time, and the common cases (text against text, a number against a number)
+    skip the general rules."""
     symbol, left, right = node.operator, _expression(node.left), _expression(node.right)
-    line, column = node.line, node.column
     literal = node.right.value if isinstance(node.right, n.Literal) else None
-    if isinstance(literal, str) and number_or_none(literal) is None and parse_date(literal) is None:
-        # Text on the right: the left is compared as text too, unless it is a date.
-        test, folded = _OPERATORS[symbol], literal.casefold()
+    test = _OPERATORS[symbol]
+    if isinstance(literal, str) and as_decimal(literal) is None:
+        if symbol in ("==", "!="):
+            lowered, equal = literal.lower(), symbol == "=="
 
-        def against_text(ctx: Context) -> Value:
-            value = left(ctx)
-            if isinstance(value, str):
-                return test(value.casefold(), folded)
-            try:
+            def against_text(ctx: Context) -> Value:
+                value = left(ctx)
+                if value.__class__ is str and decimal_or_none(value) is None:
+                    return (value.lower() == lowered) is equal
                 return compare(symbol, value, literal)
-            except FunctionError as exc:
-                raise AmpscriptError(exc.message, line, column) from None
 
-        return against_text
-    if isinstance(literal, Decimal):
-        test, amount = _OPERATORS[symbol], literal
+            return against_text
+        key = collation_key(literal)
+
+        def against_text_order(ctx: Context) -> Value:
+            value = left(ctx)
+            if value.__class__ is str and decimal_or_none(value) is None:
+                return test(collation_key(value), key)
+            return compare(symbol, value, literal)
+
+        return against_text_order
+    amount = as_decimal(literal) if literal.__class__ is not bool else None
+    if amount is not None:
 
         def against_number(ctx: Context) -> Value:
             value = left(ctx)
-            found = number_or_none(value)
-            if found is not None:
-                return test(found, amount)
-            try:
-                return compare(symbol, value, amount)
-            except FunctionError as exc:
-                raise AmpscriptError(exc.message, line, column) from None
+            if value.__class__ is str:
+                found = decimal_or_none(value)
+                return test(ZERO if found is None else found, amount)
+            if value.__class__ is Decimal:
+                return test(value, amount)
+            return compare(symbol, value, literal)
 
         return against_number
-
-    def general(ctx: Context) -> Value:
-        try:
-            return compare(symbol, left(ctx), right(ctx))
-        except FunctionError as exc:
-            raise AmpscriptError(exc.message, line, column) from None
-
-    return general
+    return lambda ctx: compare(symbol, left(ctx), right(ctx))
 
 
 def _call(node: n.Call) -> Evaluate:
@@ -344,7 +360,10 @@ def _call(node: n.Call) -> Evaluate:
     problem = spec.arity_rule(count) if spec.arity_rule else None
     if problem:
         raise AmpscriptError(f"{spec.name}: {problem}", node.line, node.column)
-    args = tuple(_expression(a) for a in node.args)
+    args = tuple(
+        _output_variable(node, spec.name, i) if i in spec.outputs else _expression(a)
+        for i, a in enumerate(node.args)
+    )
     if key == "v":  # v(x) is x: the most common call in email content costs nothing
         return args[0]
     run, line, column, name = spec.run, node.line, node.column, spec.name
@@ -386,6 +405,17 @@ def _call(node: n.Call) -> Evaluate:
     return call
 
 
+def _output_variable(node: n.Call, name: str, index: int) -> Evaluate:
+    """The argument a function sets: it must be a @variable."""
+    arg = node.args[index]
+    if not isinstance(arg, n.Variable):
+        raise AmpscriptError(
+            f"{name}: argument {index + 1} must be a @variable it can set", arg.line, arg.column
+        )
+    target = OutputVariable(arg.name)
+    return lambda ctx: target
+
+
 def _relocated(
     exc: FunctionError | RecipientSkipped, name: str, line: int, column: int
 ) -> Exception:
@@ -415,3 +445,39 @@ def _located(node: n.Node, run: Callable) -> Callable:
             raise AmpscriptError(exc.message, line, column) from None
 
     return located
+
+
+# --- Content rendered at run time: content blocks, TreatAsContent ------------------------
+
+_COMPILED_KEPT = 256  # distinct run-time contents a job keeps compiled
+
+
+def render_embedded(ctx: Context, content: str, what: str) -> str:
+    """What ``content`` (a content block, TreatAsContent's text) renders to in ``ctx``: it
+    shares the variables, writes into an output of its own and is compiled once per job.
+    Errors name ``what`` and the line and column inside it."""
+    env = ctx.env
+    if ctx.depth >= env.max_depth:
+        raise FunctionError(f"content is nested more than {env.max_depth} levels deep")
+    program = env.compiled.get(content)
+    if program is None:
+        try:
+            program = compile_content(content)
+        except AmpscriptError as exc:
+            raise FunctionError(f"{what}: {exc}") from None
+        if len(env.compiled) >= _COMPILED_KEPT:
+            env.compiled.clear()
+        env.compiled[content] = program
+    assert isinstance(program, Program)
+    outer, slots, as_written = ctx.out, ctx.slots, ctx.as_written
+    ctx.out = Output(max(outer.limit - outer.size, 0))
+    ctx.slots = {}  # its own: the same block may run inside itself
+    ctx.depth += 1
+    try:
+        program.run(ctx)
+        return program.template.fill({**ctx.values, **ctx.slots})  # type: ignore[dict-item]
+    except AmpscriptError as exc:
+        raise FunctionError(f"{what}: {exc}") from None
+    finally:
+        ctx.out, ctx.slots, ctx.as_written = outer, slots, as_written
+        ctx.depth -= 1

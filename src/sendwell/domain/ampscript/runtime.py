@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sendwell.domain.ampscript.errors import FunctionError
 from sendwell.domain.ampscript.formatting import format_date
-from sendwell.domain.ampscript.values import DAYS, MONTHS, Row, Value
+from sendwell.domain.ampscript.values import DAYS, DB_NULL, MONTHS, Row, Value
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES, system_now
 
 MESSAGE_CONTEXTS = ("SEND", "PREVIEW", "VAWP", "FTAF")
@@ -34,6 +34,24 @@ class DataSource(Protocol):
     ) -> Sequence[Mapping[str, object]] | None:
         """Rows of the named data extension whose columns equal the values (AND), in the data
         extension's order; ``None`` when the account has no data extension of that name."""
+        ...
+
+
+class ContentSource(Protocol):
+    """The account's content that content blocks and content areas name."""
+
+    def block(self, by: str, ref: str) -> str | None:
+        """The content of the block whose ``by`` ("name", "key" or "id"; for classic content
+        areas "area_id" or "area_name") is ``ref``, or None when there is no such block."""
+        ...
+
+
+class KeySource(Protocol):
+    """The account's key store: ``EncryptSymmetric``'s passwords, salts and IVs by external
+    key. Keys leave the store in clear only to the renderer."""
+
+    def key(self, external_key: str) -> str | None:
+        """The key's value, or None when the account has no key with that external key."""
         ...
 
 
@@ -62,17 +80,25 @@ class RenderEnvironment:
     """Everything a render may consult besides the recipient's values."""
 
     data: DataSource | None = None
+    content: ContentSource | None = None  # content blocks and areas
+    keys: KeySource | None = None  # EncryptSymmetric's external keys
     # Marketing Cloud's system time, UTC plus these minutes: what Now() gives (the caller passes
     # the setting system_utc_offset_minutes). ``clock`` replaces the system clock (previews of a
     # given moment, tests): it returns system time.
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES
     clock: Callable[[], datetime] | None = None
+    # The account's local time (SystemDateToLocalDate), UTC plus these minutes; None: local
+    # time is system time.
+    local_utc_offset_minutes: int | None = None
     # Lower-cased system strings of the job: _emailid, emailname_, member_busname, …
     system: Mapping[str, str] = field(default_factory=dict)
     message_context: str = "SEND"
     max_output: int = 2_000_000  # characters per part
     max_iterations: int = 100_000  # FOR iterations per recipient, all loops together
+    max_depth: int = 10  # content blocks and TreatAsContent within one another
     lookups: LookupCache = field(default_factory=lambda: LookupCache(), compare=False, repr=False)
+    # Content compiled at run time (blocks, TreatAsContent), by its text: compiled once a job.
+    compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def now(self) -> datetime:
         """Now in system time."""
@@ -103,7 +129,17 @@ class Output:
 class Context:
     """One recipient's render: attribute values, variables, and the slot values computed."""
 
-    __slots__ = ("_now", "env", "iterations", "out", "slots", "values", "variables")
+    __slots__ = (
+        "_now",
+        "as_written",
+        "depth",
+        "env",
+        "iterations",
+        "out",
+        "slots",
+        "values",
+        "variables",
+    )
 
     def __init__(
         self, values: Mapping[str, object], env: RenderEnvironment = DEFAULT_ENVIRONMENT
@@ -114,16 +150,30 @@ class Context:
         self.slots: dict[str, str] = {}  # slot key -> text, for the templates to fill
         self.out = Output(env.max_output)
         self.iterations = 0
+        self.as_written = True  # set by the running program: see ``field``
+        self.depth = 0  # content blocks being rendered within one another
         self._now: datetime | None = None
 
     def attribute(self, name: str) -> Value:
-        """A subscriber attribute, data extension column or system string (lower-cased name)."""
+        """A subscriber attribute, data extension column or system string (lower-cased name);
+        an attribute without a value is the data null, one the values lack is null."""
         value = self.values.get(name, _MISSING)
         if value is _MISSING:
             return self._system(name)
-        if value is None or isinstance(value, str):
+        if isinstance(value, str):
             return value
-        return str(value)
+        return DB_NULL if value is None else str(value)
+
+    def field(self, name: str, written: str) -> Value:
+        """What ``%%Name%%`` shows: the attribute, or ``written`` when there is none (as
+        Marketing Cloud renders a name that is no attribute) if the program says so."""
+        value = self.values.get(name, _MISSING)
+        if value is not _MISSING:
+            return value if isinstance(value, str) else ("" if value is None else str(value))
+        found = self._system(name)
+        if found is None:
+            return written if self.as_written else ""
+        return found
 
     def now(self) -> datetime:
         """The render's one instant: every ``Now()`` of a message gives the same time."""
