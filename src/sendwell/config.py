@@ -95,6 +95,12 @@ class Settings:
     bounce_hold_threshold: int = 3
     # DKIM: "domain:selector:/path/key.pem[,...]" (RSA or Ed25519 PEM private keys).
     dkim_keys: str = ""
+    # AMPscript HTTPGet/HTTPPost/HTTPPost2: the only hosts content may call, comma-separated
+    # ("api.example.com,*.example.org,127.0.0.1:8081"; empty = none: the calls are refused),
+    # each call's timeout, and the most bytes of a reply that are read.
+    ampscript_http_hosts: str = ""
+    ampscript_http_timeout_seconds: float = 5.0
+    ampscript_http_max_bytes: int = 1024 * 1024
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""
@@ -158,6 +164,11 @@ class Settings:
             raise SettingsError(f"{variable('bounce_listen')}: {exc}") from None
 
     @property
+    def ampscript_http_host_list(self) -> tuple[str, ...]:
+        """``ampscript_http_hosts`` as lower-cased entries."""
+        return tuple(h.strip().lower() for h in self.ampscript_http_hosts.split(",") if h.strip())
+
+    @property
     def tracking_base(self) -> str:
         """Base URL of tracking, unsubscribe and profile center links (no trailing slash)."""
         return (self.tracking_base_url or self.public_url or "http://127.0.0.1:8080").rstrip("/")
@@ -203,7 +214,10 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "system_utc_offset_minutes": (-720, 840),
     "throttle_period_seconds": (1, None),
     "bounce_hold_threshold": (1, None),
+    "ampscript_http_timeout_seconds": (0.1, 60),
+    "ampscript_http_max_bytes": (1, 50 * 1024 * 1024),
 }
+_HTTP_HOST = re.compile(r"(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 
 
 def _check(settings: Settings) -> None:
@@ -240,6 +254,12 @@ def _check(settings: Settings) -> None:
             f"{variable('send_api_error_status')}={settings.send_api_error_status!r}: "
             "use documented or semantic"
         )
+    for host in settings.ampscript_http_host_list:
+        if not _HTTP_HOST.fullmatch(host):
+            raise SettingsError(
+                f"{variable('ampscript_http_hosts')}: {host!r} is not a host name "
+                "(host, *.domain or host:port)"
+            )
     if settings.bounce_listen and not settings.bounce_domain:
         raise SettingsError(f"{variable('bounce_listen')} needs {variable('bounce_domain')}")
     settings.limits_by_domain  # noqa: B018 (parsed now, so a mistake stops the start)

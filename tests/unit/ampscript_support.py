@@ -94,3 +94,53 @@ def check(case: Case, env: RenderEnvironment) -> None:
         assert skipped.value.message == case.skipped
     else:
         assert compile_content(case.template).render(case.attrs, env) == case.expected
+
+
+class MemoryWrites:
+    """Data extension writes into ``Tables``' rows, once per key; every applied write is kept
+    in ``applied`` (an in-memory ``DataWriter``, as ``Tables`` is a ``DataSource``)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        self.done: dict[str, int] = {}
+        self.applied: list[object] = []
+
+    def _rows(self, name: str) -> list[dict[str, object]]:
+        from sendwell.domain.ampscript.runtime import DataWriteFailure
+
+        rows = self.tables.tables.get(name.lower())
+        if rows is None:
+            raise DataWriteFailure(f"no data extension is named {name!r}")
+        return rows  # type: ignore[return-value]
+
+    def write(self, request: Any) -> int:
+        if request.key is not None and request.key in self.done:
+            return self.done[request.key]
+        rows = self._rows(request.data_extension)
+        matching = rows_matching(rows, request.filters, False) if request.filters else []
+        if request.kind == "insert" or (request.kind == "upsert" and not matching):
+            rows.append({**dict(request.filters), **dict(request.values)})
+            changed = 1
+        elif request.kind == "delete":
+            for row in matching:
+                rows.remove(row)
+            changed = len(matching)
+        else:
+            for row in matching:
+                row.update(dict(request.values))
+            changed = len(matching)
+        self.applied.append(request)
+        if request.key is not None:
+            self.done[request.key] = changed
+        return changed
+
+    def claim(self, data_extension: str, claim_column: str, keys: Any, key: Any) -> Any:
+        rows = self._rows(data_extension)
+        claimed = [r for r in rows if str(r.get(claim_column)).lower() == "true"]
+        for row in rows_matching(claimed, keys, False):
+            return row
+        for row in rows:
+            if str(row.get(claim_column)).lower() != "true":
+                row.update({claim_column: "true", **dict(keys)})
+                return row
+        return None

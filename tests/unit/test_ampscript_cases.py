@@ -613,9 +613,12 @@ def test_the_table_covers_enough_cases() -> None:
 def test_every_function_has_a_case() -> None:
     from tests.unit.test_ampscript_functions import CASES as FUNCTION_CASES
     from tests.unit.test_ampscript_rules import CASES as RULE_CASES
+    from tests.unit.test_ampscript_writes import CASES as WRITE_CASES
 
     from sendwell.domain.ampscript.registry import FUNCTIONS
 
-    used = " ".join(c.template.lower() for c in [*CASES, *RULE_CASES, *FUNCTION_CASES])
+    used = " ".join(
+        c.template.lower() for c in [*CASES, *RULE_CASES, *FUNCTION_CASES, *WRITE_CASES]
+    )
     missing = [name for name in FUNCTIONS if f"{name}(" not in used]
     assert not missing

@@ -202,6 +202,31 @@ CASES = [
         4,
         "cannot be decrypted",
     ),
+    # --- HTTP without a host allowed (tests/integration/test_ampscript_http.py: with one) ---
+    E(
+        "httpget-refused-here",
+        "%%=HTTPGet('https://example.com/')=%%",
+        1,
+        4,
+        "may not make network requests",
+    ),
+    C(
+        "httpget-continue-on-error",
+        "[%%=HTTPGet('https://example.com/', true, 0, @s)=%%]%%=v(@s)=%%",
+        "[]-1",
+    ),
+    E(
+        "httppost-refused-here",
+        "%%=HTTPPost('https://example.com/', 'text/plain', 'x')=%%",
+        1,
+        4,
+        "network requests",
+    ),
+    C(
+        "httppost2-no-exception",
+        "%%=HTTPPost2('https://example.com/', 'text/plain', 'x', false, @s, @r)=%%",
+        "-1",
+    ),
     # --- Utilities ---
     C(
         "isphonenumber",

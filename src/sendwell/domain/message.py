@@ -231,7 +231,7 @@ class CompiledMessage:
         """
         _check_address(to_address)
         if self._scripts:
-            values = self._run_scripts(values, environment or DEFAULT_ENVIRONMENT)
+            values = self._run_scripts(values, environment or DEFAULT_ENVIRONMENT, seq)
         if "\r" in date or "\n" in date:
             raise ValueError("Date must be on one line")
         message_id = f"<{self._job_id}.{seq:d}{self._id_tail}"
@@ -259,9 +259,10 @@ class CompiledMessage:
         return RenderedMessage(b"".join(pieces), message_id)
 
     def _run_scripts(
-        self, values: Mapping[str, str | None], environment: RenderEnvironment
+        self, values: Mapping[str, str | None], environment: RenderEnvironment, seq: int
     ) -> dict[str, str | None]:
         context = Context(values, environment)
+        context.recipient = seq  # data writes happen once per (job, seq): retries repeat none
         for program, part in self._scripts:
             try:
                 program.run(context)

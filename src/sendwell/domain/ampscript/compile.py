@@ -11,6 +11,7 @@ run of AMPscript between texts becomes a slot ``__ampN_K`` whose text the progra
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import operator
 from collections.abc import Callable, Mapping
@@ -19,8 +20,10 @@ from decimal import Decimal
 from sendwell.domain.ampscript import (  # noqa: F401 (they register)
     content_functions,
     data_functions,
+    data_writes,
     encoding_functions,
     functions,
+    http_functions,
     rowset_functions,
     string_functions,
     utility_functions,
@@ -47,10 +50,14 @@ _programs = itertools.count(1)
 class Program:
     """Compiled content: ``run`` computes the slot values, ``template`` puts them in place."""
 
-    __slots__ = ("_segments", "as_written", "fields", "template")
+    __slots__ = ("_segments", "as_written", "fields", "source_id", "template")
 
-    def __init__(self, statements: tuple[n.Statement, ...], as_written: bool = True) -> None:
+    def __init__(
+        self, statements: tuple[n.Statement, ...], as_written: bool = True, source_id: str = ""
+    ) -> None:
         self.as_written = as_written
+        self.source_id = source_id
+        """A hash of the content: with line and column it names a call across processes."""
         """Whether a ``%%Name%%`` the values lack renders as written (else as "")."""
         prefix = f"__amp{next(_programs)}_"
         parts: list[TemplatePart] = []
@@ -83,6 +90,7 @@ class Program:
         """Run for one recipient: ``context.slots`` receives this program's slot values."""
         slots = context.slots
         context.as_written = self.as_written
+        context.program = self.source_id
         for key, produce in self._segments:
             slots[key] = produce(context)
 
@@ -119,7 +127,8 @@ def compile_content(text_: str, as_written: bool = True) -> Program:
 
     A ``%%Name%%`` the recipient's values lack renders as written (as Marketing Cloud renders
     a name that is no attribute), or as "" when ``as_written`` is false (sends)."""
-    return Program(parse(text_), as_written)
+    source_id = hashlib.sha256(text_.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Program(parse(text_), as_written, source_id)
 
 
 # --- Statements --------------------------------------------------------------------------
@@ -366,6 +375,10 @@ def _call(node: n.Call) -> Evaluate:
     )
     if key == "v":  # v(x) is x: the most common call in email content costs nothing
         return args[0]
+    if spec.sited:  # the function learns where it is called: (line, column) comes first
+        site = (node.line, node.column)
+        args = (lambda ctx: site, *args)
+        count += 1
     run, line, column, name = spec.run, node.line, node.column, spec.name
     # One closure per argument count, each with its own handler: no extra call per call.
     if spec.lazy:
@@ -469,7 +482,7 @@ def render_embedded(ctx: Context, content: str, what: str) -> str:
             env.compiled.clear()
         env.compiled[content] = program
     assert isinstance(program, Program)
-    outer, slots, as_written = ctx.out, ctx.slots, ctx.as_written
+    outer, slots, as_written, running = ctx.out, ctx.slots, ctx.as_written, ctx.program
     ctx.out = Output(max(outer.limit - outer.size, 0))
     ctx.slots = {}  # its own: the same block may run inside itself
     ctx.depth += 1
@@ -479,5 +492,5 @@ def render_embedded(ctx: Context, content: str, what: str) -> str:
     except AmpscriptError as exc:
         raise FunctionError(f"{what}: {exc}") from None
     finally:
-        ctx.out, ctx.slots, ctx.as_written = outer, slots, as_written
+        ctx.out, ctx.slots, ctx.as_written, ctx.program = outer, slots, as_written, running
         ctx.depth -= 1

@@ -68,9 +68,8 @@ def _attribute_value(ctx: Context, args: Sequence[Value]) -> Value:
     name = text(args[0]).strip().lower()
     if not name:
         raise FunctionError("the attribute name is empty")
-    found = ctx.attribute(name)
     # "returns null if no data is found" (Marketing Cloud's AttributeValue reference)
-    return DB_NULL if found is None else found
+    return ctx.attribute(name)
 
 
 @function("Empty", 1)

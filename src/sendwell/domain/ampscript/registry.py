@@ -22,6 +22,7 @@ class Function:
     lazy: bool = False  # ``run`` gets argument thunks, evaluates only what it needs
     arity_rule: Callable[[int], str | None] | None = None
     outputs: tuple[int, ...] = ()  # positions (0-based) of @variables the function sets
+    sited: bool = False  # ``run`` gets the call's (line, column) before the arguments
 
 
 class OutputVariable:

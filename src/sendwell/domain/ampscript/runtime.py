@@ -55,6 +55,74 @@ class KeySource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class HttpReply:
+    """What a web server answered: status code and reason, and the body as text."""
+
+    status: int
+    reason: str
+    text: str
+
+
+class HttpFailure(Exception):
+    """An HTTP call that was refused (host not allowed) or failed (timeout, too big, down)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class HttpSource(Protocol):
+    """HTTPGet/HTTPPost's way out: only to the hosts the operator allows."""
+
+    def request(
+        self, method: str, url: str, body: str | None, headers: Sequence[tuple[str, str]]
+    ) -> HttpReply:
+        """Send the request; raises ``HttpFailure``. Any status is a reply, not a failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class DataWrite:
+    """One write of InsertDE, UpdateDE, UpsertDE, DeleteDE (and the *Data forms)."""
+
+    kind: str  # "insert", "update", "upsert" or "delete"
+    data_extension: str  # its name (or customer key)
+    filters: tuple[tuple[str, str], ...]  # the rows it is about (update, upsert, delete)
+    values: tuple[tuple[str, str], ...]  # what they get (insert, update, upsert)
+    # The same key never writes twice: a recipient rendered again (a retried chunk) does not
+    # repeat its writes. None: no recipient identity (every call writes).
+    key: str | None = None
+
+
+class DataWriteFailure(Exception):
+    """A write the data extension refuses (no such DE or column, a value of the wrong type)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DataWriter(Protocol):
+    """Where the data extension writes of content go (the account's data extensions)."""
+
+    def write(self, request: DataWrite) -> int:
+        """Apply the write (once per key); the number of rows it changed. Raises
+        ``DataWriteFailure``."""
+        ...
+
+    def claim(
+        self,
+        data_extension: str,
+        claim_column: str,
+        keys: tuple[tuple[str, str], ...],
+        key: str | None,
+    ) -> Mapping[str, object] | None:
+        """ClaimRow: the row already claimed with these key values, else the first unclaimed
+        row, now claimed (claim column true, key columns set); None when none is left."""
+        ...
+
+
 class LookupCache:
     """Lookup results by (data extension, filters, case-sensitive), shared by the recipients
     of a job; it starts afresh when it holds ``max_rows`` rows."""
@@ -66,6 +134,12 @@ class LookupCache:
 
     def get(self, key: tuple[object, ...]) -> list[Row] | None:
         return self.entries.get(key)
+
+    def forget(self, data_extension: str) -> None:
+        """Drop what was read from a data extension (content just wrote to it)."""
+        name = data_extension.strip().lower()
+        for key in [k for k in self.entries if str(k[0]).strip().lower() == name]:
+            self.rows -= len(self.entries.pop(key))
 
     def put(self, key: tuple[object, ...], rows: list[Row]) -> None:
         if self.rows + len(rows) > self.max_rows:
@@ -82,6 +156,8 @@ class RenderEnvironment:
     data: DataSource | None = None
     content: ContentSource | None = None  # content blocks and areas
     keys: KeySource | None = None  # EncryptSymmetric's external keys
+    http: HttpSource | None = None  # HTTPGet and HTTPPost; None: they are refused
+    writes: DataWriter | None = None  # InsertDE and friends; None: they are refused
     # Marketing Cloud's system time, UTC plus these minutes: what Now() gives (the caller passes
     # the setting system_utc_offset_minutes). ``clock`` replaces the system clock (previews of a
     # given moment, tests): it returns system time.
@@ -99,6 +175,9 @@ class RenderEnvironment:
     lookups: LookupCache = field(default_factory=lambda: LookupCache(), compare=False, repr=False)
     # Content compiled at run time (blocks, TreatAsContent), by its text: compiled once a job.
     compiled: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # HTTPGet's replies by URL: a job fetches each URL once (inferred from Marketing Cloud's
+    # documented caching of HTTPGet content per send).
+    fetched: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def now(self) -> datetime:
         """Now in system time."""
@@ -136,9 +215,12 @@ class Context:
         "env",
         "iterations",
         "out",
+        "program",
+        "recipient",
         "slots",
         "values",
         "variables",
+        "writes",
     )
 
     def __init__(
@@ -152,14 +234,22 @@ class Context:
         self.iterations = 0
         self.as_written = True  # set by the running program: see ``field``
         self.depth = 0  # content blocks being rendered within one another
+        # Who is rendered (a send's ledger seq) and what runs (its source's hash): with the
+        # call's place and count they make each data write's once-only key.
+        self.recipient: object | None = None
+        self.program = ""
+        self.writes: dict[tuple[str, int, int], int] = {}
         self._now: datetime | None = None
 
     def attribute(self, name: str) -> Value:
         """A subscriber attribute, data extension column or system string (lower-cased name);
-        an attribute without a value is the data null, one the values lack is null."""
+        one without a value, or that the values lack, is the data null."""
         value = self.values.get(name, _MISSING)
         if value is _MISSING:
-            return self._system(name)
+            # An attribute the recipient has no data for is data's null (empty, and 0 for a
+            # number), as a profile attribute without a value is in Marketing Cloud.
+            found = self._system(name)
+            return DB_NULL if found is None else found
         if isinstance(value, str):
             return value
         return DB_NULL if value is None else str(value)
