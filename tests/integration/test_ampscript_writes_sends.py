@@ -20,12 +20,17 @@ from typer.testing import CliRunner
 from sendwell.services.audience_data import insert_rows, validate_row
 from sendwell.services.catalog import find_ref
 from sendwell.services.registry import KINDS
-from sendwell.store.tables import ampscript_writes, de_rows, objects
+from sendwell.store.tables import ampscript_writes, crm_people, de_rows, objects, subscribers
 
 TEXT = """%%[
 InsertDE("Visits", "Email", emailaddr, "Note", "rendered")
 SET @code = ClaimRowValue("Coupons", "Code", "IsClaimed", "NONE", "Email", emailaddr)
 SET @secret = EncryptSymmetric("x", "aes", "pw-key", @n, "salt-key", @n, "iv-key", @n)
+SET @lead = CreateSalesforceObject("Lead", 2, "Email", emailaddr, "LastName", Name)
+SET @sub = CreateObject("Subscriber")
+SetObjectProperty(@sub, "EmailAddress", emailaddr)
+SetObjectProperty(@sub, "SubscriberKey", Concat("made-", emailaddr))
+SET @made = InvokeCreate(@sub, @message, @errorcode)
 ]%%Hi %%Name%%, your code is %%=v(@code)=%% (%%=Length(@secret)=%%)
 """
 
@@ -156,7 +161,16 @@ def test_writes_happen_once_per_recipient_across_retries(relay) -> None:
         keys = conn.execute(
             select(ampscript_writes.c.write_key).where(ampscript_writes.c.job_id == job)
         ).all()
-    assert len(keys) == len(addresses)  # the InsertDE of each recipient, recorded once
+    # Each recipient's InsertDE, Lead and Subscriber, recorded once (the retry found them).
+    assert len(keys) == 3 * len(addresses)
+    with world.engine.connect() as conn:
+        leads = conn.execute(select(crm_people.c.email, crm_people.c.sf_id)).all()
+        made = conn.execute(select(subscribers.c.subscriber_key)).scalars().all()
+    assert sorted(e for e, _ in leads) == sorted(addresses)
+    assert all(len(i) == 18 and i.startswith("00Q") for _, i in leads)
+    assert sorted(k for k in made if k.startswith("made-")) == sorted(
+        f"made-{a}" for a in addresses
+    )
 
 
 def test_the_key_store_keeps_values_sealed(relay) -> None:

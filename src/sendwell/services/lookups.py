@@ -22,6 +22,8 @@ from sendwell.domain.ampscript.runtime import HttpSource
 from sendwell.domain.ampscript.values import decimal_text, number_or_none
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.jobs import JobSpec
+from sendwell.services.ampscript_api import AccountApi
+from sendwell.services.ampscript_crm import AccountCrm
 from sendwell.services.ampscript_writes import DataExtensionWrites
 from sendwell.services.email_blocks import EmailBlocks
 from sendwell.services.key_store import AccountKeys
@@ -174,6 +176,8 @@ def job_environment(
         content=EmailBlocks(engine, mid),
         http=http,
         writes=DataExtensionWrites(engine, mid, job_id, reader),
+        api=AccountApi(engine, mid, job_id),
+        crm=AccountCrm(engine, mid, secret_key, job_id),
         keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
         system=system,
         utc_offset_minutes=utc_offset_minutes,

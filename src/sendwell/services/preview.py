@@ -22,6 +22,8 @@ from sendwell.domain.ampscript.runtime import HttpSource
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.content import render_parts
 from sendwell.domain.errors import REST_NOT_FOUND, NotFound
+from sendwell.services.ampscript_api import PreviewApi
+from sendwell.services.ampscript_crm import PreviewCrm
 from sendwell.services.ampscript_writes import PreviewWrites
 from sendwell.services.catalog import find_ref
 from sendwell.services.email_blocks import DirectoryBlocks, EmailBlocks
@@ -38,6 +40,7 @@ def preview_email(
     subscriber_key: str | None,
     attributes: Mapping[str, Any],
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+    secret_key: str = "",
 ) -> dict[str, str | None]:
     """``{"subject", "html", "text"}`` of an account's email for one subscriber; ``Now()``
     is system time, UTC plus ``utc_offset_minutes``.
@@ -69,6 +72,8 @@ def preview_email(
     environment = RenderEnvironment(
         data=reader,
         writes=PreviewWrites(reader),  # a preview changes no data
+        api=PreviewApi(engine, mid),
+        crm=PreviewCrm(engine, mid, secret_key),
         content=EmailBlocks(engine, mid),
         system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",
@@ -142,6 +147,7 @@ def render_file(
         content=DirectoryBlocks(content_dir) if content_dir is not None else None,
         http=http,
         writes=writes if writes is not None else PreviewWrites(data),
+        api=PreviewApi(None, None),
         message_context="PREVIEW",
         utc_offset_minutes=utc_offset_minutes,
     )

@@ -463,6 +463,7 @@ ampscript_writes = Table(
     Column("job_id", Integer, ForeignKey("send_jobs.id", ondelete="CASCADE"), nullable=False),
     Column("write_key", String(200), nullable=False),
     Column("rows", Integer, nullable=False),  # what the write returned the first time
+    Column("result", String(100), nullable=True),  # a created object's ID (Salesforce)
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("job_id", "write_key", name="uq_ampscript_writes"),
 )

@@ -24,10 +24,13 @@ A data null (``DB_NULL``) compares as an empty string, as .NET's ``DBNull`` does
 
 from __future__ import annotations
 
+import operator
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from sendwell.domain.ampscript.dates import parse_date
 from sendwell.domain.ampscript.values import DB_NULL, Row, Rowset, Value, boolean, decimal_or_none
@@ -124,3 +127,57 @@ def collation_key(value: str) -> tuple[int, ...]:
             continue
         key.append(_GROUPS.get(category[0], 5) * _SPAN + ord(char))
     return tuple(key)
+
+
+# --- Compiled comparisons ----------------------------------------------------------------
+
+Evaluate = Callable[[Any], Value]
+_OPERATORS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def compiled_comparison(symbol: str, left: Evaluate, right: Evaluate, literal: Value) -> Evaluate:
+    """A comparison's evaluator. Against a literal (``literal``, the right side's value, else
+    None) that side is read once, at compile time, and the common cases (text against text,
+    a number against a number) skip the general rules."""
+    test = _OPERATORS[symbol]
+    if isinstance(literal, str) and as_decimal(literal) is None:
+        if symbol in ("==", "!="):
+            lowered, equal = literal.lower(), symbol == "=="
+
+            def against_text(ctx: Any) -> Value:
+                value = left(ctx)
+                if value.__class__ is str and decimal_or_none(value) is None:
+                    return (value.lower() == lowered) is equal
+                return compare(symbol, value, literal)
+
+            return against_text
+        key = collation_key(literal)
+
+        def against_text_order(ctx: Any) -> Value:
+            value = left(ctx)
+            if value.__class__ is str and decimal_or_none(value) is None:
+                return test(collation_key(value), key)
+            return compare(symbol, value, literal)
+
+        return against_text_order
+    amount = as_decimal(literal) if literal.__class__ is not bool else None
+    if amount is not None:
+
+        def against_number(ctx: Any) -> Value:
+            value = left(ctx)
+            if value.__class__ is str:
+                found = decimal_or_none(value)
+                return test(ZERO if found is None else found, amount)
+            if value.__class__ is Decimal:
+                return test(value, amount)
+            return compare(symbol, value, literal)
+
+        return against_number
+    return lambda ctx: compare(symbol, left(ctx), right(ctx))

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from sendwell.domain.ampscript import (  # noqa: F401 (they register)
+    api_functions,
     content_functions,
     data_functions,
     data_writes,
@@ -25,21 +25,21 @@ from sendwell.domain.ampscript import (  # noqa: F401 (they register)
     functions,
     http_functions,
     rowset_functions,
+    salesforce_functions,
     string_functions,
     utility_functions,
 )
 from sendwell.domain.ampscript import nodes as n
-from sendwell.domain.ampscript.comparison import ZERO, as_decimal, collation_key, compare
+from sendwell.domain.ampscript.comparison import compiled_comparison
 from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
 from sendwell.domain.ampscript.parser import parse
 from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED, OutputVariable
 from sendwell.domain.ampscript.runtime import (
     DEFAULT_ENVIRONMENT,
     Context,
-    Output,
     RenderEnvironment,
 )
-from sendwell.domain.ampscript.values import Value, boolean, decimal_or_none, integer, text
+from sendwell.domain.ampscript.values import Value, boolean, integer, text
 from sendwell.domain.personalization import COMPUTED_FIELDS, Slot, Template, TemplatePart
 
 Run = Callable[[Context], None]
@@ -299,57 +299,11 @@ def _expression(node: n.Expression) -> Evaluate:
     return lambda ctx: not boolean(operand(ctx))
 
 
-_OPERATORS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
-}
-
-
 def _comparison(node: n.Comparison) -> Evaluate:
-    """Compare by ``comparison``'s rules. Against a literal the literal's side is read once,
-    at compile time, and the common cases (text against text, a number against a number)
-    skip the general rules."""
-    symbol, left, right = node.operator, _expression(node.left), _expression(node.right)
     literal = node.right.value if isinstance(node.right, n.Literal) else None
-    test = _OPERATORS[symbol]
-    if isinstance(literal, str) and as_decimal(literal) is None:
-        if symbol in ("==", "!="):
-            lowered, equal = literal.lower(), symbol == "=="
-
-            def against_text(ctx: Context) -> Value:
-                value = left(ctx)
-                if value.__class__ is str and decimal_or_none(value) is None:
-                    return (value.lower() == lowered) is equal
-                return compare(symbol, value, literal)
-
-            return against_text
-        key = collation_key(literal)
-
-        def against_text_order(ctx: Context) -> Value:
-            value = left(ctx)
-            if value.__class__ is str and decimal_or_none(value) is None:
-                return test(collation_key(value), key)
-            return compare(symbol, value, literal)
-
-        return against_text_order
-    amount = as_decimal(literal) if literal.__class__ is not bool else None
-    if amount is not None:
-
-        def against_number(ctx: Context) -> Value:
-            value = left(ctx)
-            if value.__class__ is str:
-                found = decimal_or_none(value)
-                return test(ZERO if found is None else found, amount)
-            if value.__class__ is Decimal:
-                return test(value, amount)
-            return compare(symbol, value, literal)
-
-        return against_number
-    return lambda ctx: compare(symbol, left(ctx), right(ctx))
+    return compiled_comparison(
+        node.operator, _expression(node.left), _expression(node.right), literal
+    )
 
 
 def _call(node: n.Call) -> Evaluate:
@@ -458,39 +412,3 @@ def _located(node: n.Node, run: Callable) -> Callable:
             raise AmpscriptError(exc.message, line, column) from None
 
     return located
-
-
-# --- Content rendered at run time: content blocks, TreatAsContent ------------------------
-
-_COMPILED_KEPT = 256  # distinct run-time contents a job keeps compiled
-
-
-def render_embedded(ctx: Context, content: str, what: str) -> str:
-    """What ``content`` (a content block, TreatAsContent's text) renders to in ``ctx``: it
-    shares the variables, writes into an output of its own and is compiled once per job.
-    Errors name ``what`` and the line and column inside it."""
-    env = ctx.env
-    if ctx.depth >= env.max_depth:
-        raise FunctionError(f"content is nested more than {env.max_depth} levels deep")
-    program = env.compiled.get(content)
-    if program is None:
-        try:
-            program = compile_content(content)
-        except AmpscriptError as exc:
-            raise FunctionError(f"{what}: {exc}") from None
-        if len(env.compiled) >= _COMPILED_KEPT:
-            env.compiled.clear()
-        env.compiled[content] = program
-    assert isinstance(program, Program)
-    outer, slots, as_written, running = ctx.out, ctx.slots, ctx.as_written, ctx.program
-    ctx.out = Output(max(outer.limit - outer.size, 0))
-    ctx.slots = {}  # its own: the same block may run inside itself
-    ctx.depth += 1
-    try:
-        program.run(ctx)
-        return program.template.fill({**ctx.values, **ctx.slots})  # type: ignore[dict-item]
-    except AmpscriptError as exc:
-        raise FunctionError(f"{what}: {exc}") from None
-    finally:
-        ctx.out, ctx.slots, ctx.as_written, ctx.program = outer, slots, as_written, running
-        ctx.depth -= 1

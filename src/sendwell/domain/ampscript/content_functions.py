@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sendwell.domain.ampscript.errors import FunctionError
+from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError
 from sendwell.domain.ampscript.registry import OutputVariable, function
-from sendwell.domain.ampscript.runtime import Context
+from sendwell.domain.ampscript.runtime import Context, Output
 from sendwell.domain.ampscript.values import Value, boolean, text
 
 
 def _embedded(ctx: Context, content: str, what: str) -> str:
-    from sendwell.domain.ampscript.compile import render_embedded  # compile imports this
-
     return render_embedded(ctx, content, what)
 
 
@@ -114,3 +112,39 @@ def _begin_asset_block(ctx: Context, args: Sequence[Value]) -> Value:
 @function("EndAssetBlock", 0)
 def _end_asset_block(ctx: Context, args: Sequence[Value]) -> Value:
     return ""
+
+
+_COMPILED_KEPT = 256  # distinct run-time contents a job keeps compiled
+
+
+def render_embedded(ctx: Context, content: str, what: str) -> str:
+    """What ``content`` (a content block, TreatAsContent's text) renders to in ``ctx``: it
+    shares the variables, writes into an output of its own and is compiled once per job.
+    Errors name ``what`` and the line and column inside it."""
+    from sendwell.domain.ampscript.compile import Program, compile_content  # it imports this
+
+    env = ctx.env
+    if ctx.depth >= env.max_depth:
+        raise FunctionError(f"content is nested more than {env.max_depth} levels deep")
+    program = env.compiled.get(content)
+    if program is None:
+        try:
+            program = compile_content(content)
+        except AmpscriptError as exc:
+            raise FunctionError(f"{what}: {exc}") from None
+        if len(env.compiled) >= _COMPILED_KEPT:
+            env.compiled.clear()
+        env.compiled[content] = program
+    assert isinstance(program, Program)
+    outer, slots, as_written, running = ctx.out, ctx.slots, ctx.as_written, ctx.program
+    ctx.out = Output(max(outer.limit - outer.size, 0))
+    ctx.slots = {}  # its own: the same block may run inside itself
+    ctx.depth += 1
+    try:
+        program.run(ctx)
+        return program.template.fill({**ctx.values, **ctx.slots})  # type: ignore[dict-item]
+    except AmpscriptError as exc:
+        raise FunctionError(f"{what}: {exc}") from None
+    finally:
+        ctx.out, ctx.slots, ctx.as_written, ctx.program = outer, slots, as_written, running
+        ctx.depth -= 1

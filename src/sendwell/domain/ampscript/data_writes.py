@@ -40,8 +40,9 @@ def _key(ctx: Context, site: tuple[int, int]) -> str | None:
     if ctx.recipient is None:
         return None
     place = (ctx.program, *site)
-    ran = ctx.writes.get(place, 0) + 1
-    ctx.writes[place] = ran
+    counts = ctx.writes if ctx.writes is not None else {}
+    ctx.writes = counts
+    ran = counts[place] = counts.get(place, 0) + 1
     return f"{ctx.recipient}:{ctx.program}:{site[0]}:{site[1]}:{ran}"
 
 

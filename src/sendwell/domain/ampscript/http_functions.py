@@ -11,7 +11,7 @@ any other host, the call fails with a located error. Signatures are Marketing Cl
   ``@response`` receives the body.
 * ``HTTPPost2(url, content type, content, exception on error, @status, @response,
   [header, value]...)``: the status code; ``@status`` the reason (``OK``), ``@response`` the
-  body.
+  body. ``HTTPPostWithRetry`` takes a number of retries (at most 3) after the content.
 """
 
 from __future__ import annotations
@@ -92,11 +92,23 @@ def _http_post(ctx: Context, args: Sequence[Value]) -> Value:
     return Decimal(reply.status)
 
 
-@function("HTTPPost2", 6, None, outputs=(4, 5))
-def _http_post2(ctx: Context, args: Sequence[Value]) -> Value:
+MAX_RETRIES = 3  # HTTPPostWithRetry's retries, at most
+
+
+def _post_with(ctx: Context, args: Sequence[Value], retries: int) -> Value:
+    """HTTPPost2's arguments from the URL on: (url, type, content, error?, @status, @response,
+    headers…); a failed call or a 5xx is tried again ``retries`` times."""
     headers = [("Content-Type", text(args[1])), *_headers(args[6:])]
     try:
-        reply = _call(ctx, "POST", text(args[0]), text(args[2]), headers)
+        for attempt in range(retries + 1):
+            try:
+                reply = _call(ctx, "POST", text(args[0]), text(args[2]), headers)
+            except HttpFailure:
+                if attempt == retries:
+                    raise
+                continue
+            if reply.status < 500 or attempt == retries:
+                break
         if boolean(args[3]) and not 200 <= reply.status < 300:
             raise HttpFailure(f"the server answered {reply.status} {reply.reason}")
     except HttpFailure as exc:
@@ -108,3 +120,15 @@ def _http_post2(ctx: Context, args: Sequence[Value]) -> Value:
     _set(args[4], ctx, reply.reason)
     _set(args[5], ctx, reply.text)
     return Decimal(reply.status)
+
+
+@function("HTTPPost2", 6, None, outputs=(4, 5))
+def _http_post2(ctx: Context, args: Sequence[Value]) -> Value:
+    return _post_with(ctx, args, 0)
+
+
+@function("HTTPPostWithRetry", 7, None, outputs=(5, 6))
+def _http_post_with_retry(ctx: Context, args: Sequence[Value]) -> Value:
+    """(url, type, content, retries, error?, @status, @response, headers…)."""
+    retries = min(max(integer(args[3], "the number of retries"), 0), MAX_RETRIES)
+    return _post_with(ctx, [*args[:3], *args[4:]], retries)

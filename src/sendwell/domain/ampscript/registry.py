@@ -58,6 +58,10 @@ _REFUSALS = (
         "RetrieveSalesforceJobSources GetValue SetValue",
     ),
     (
+        "is not an operation of Sendwell's SOAP API (Create, Retrieve, Update, Delete, Perform)",
+        "InvokeExecute",
+    ),
+    (
         "works on Microsoft Dynamics CRM, which Sendwell does not connect to",
         "AddMSCRMListMember CreateMSCRMRecord DescribeMSCRMEntities "
         "DescribeMSCRMEntityAttributes RetrieveMSCRMRecords RetrieveMSCRMRecordsFetchXML "

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sendwell.domain.ampscript.errors import FunctionError
 from sendwell.domain.ampscript.formatting import format_date
@@ -123,6 +123,63 @@ class DataWriter(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ApiResult:
+    """What an Invoke call got: "OK" or "Error", the message and Marketing Cloud's code."""
+
+    status: str
+    message: str
+    error_code: int = 0
+    request_id: str = ""
+    objects: tuple[Mapping[str, Any], ...] = ()
+
+
+class ApiSource(Protocol):
+    """Sendwell's SOAP object layer, for the sending account."""
+
+    def invoke(
+        self,
+        method: str,
+        obj: Mapping[str, Any],
+        options: Mapping[str, Any] | None,
+        key: str | None,
+    ) -> ApiResult:
+        """Create, Update, Delete or Perform (``options["Action"]``) one object, once a key."""
+        ...
+
+    def retrieve(self, request: Mapping[str, Any]) -> ApiResult:
+        """A RetrieveRequest's objects (``objects``)."""
+        ...
+
+
+class CrmFailure(Exception):
+    """A Salesforce call that failed: no such object or field, the org refused, no org."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CrmSource(Protocol):
+    """The account's Salesforce data (its connected org, or the local CRM store)."""
+
+    def retrieve(
+        self, object_type: str, fields: Sequence[str], conditions: Sequence[tuple[str, str, str]]
+    ) -> Sequence[Mapping[str, object]]:
+        """Records whose fields compare to the values (AND), with the fields asked for."""
+        ...
+
+    def create(self, object_type: str, values: Sequence[tuple[str, str]], key: str | None) -> str:
+        """The new record's 18-character ID (the one made before, for a key seen before)."""
+        ...
+
+    def update(
+        self, object_type: str, record_id: str, values: Sequence[tuple[str, str]], key: str | None
+    ) -> bool:
+        """Whether the record was updated (once per key)."""
+        ...
+
+
 class LookupCache:
     """Lookup results by (data extension, filters, case-sensitive), shared by the recipients
     of a job; it starts afresh when it holds ``max_rows`` rows."""
@@ -158,6 +215,8 @@ class RenderEnvironment:
     keys: KeySource | None = None  # EncryptSymmetric's external keys
     http: HttpSource | None = None  # HTTPGet and HTTPPost; None: they are refused
     writes: DataWriter | None = None  # InsertDE and friends; None: they are refused
+    api: ApiSource | None = None  # InvokeCreate and friends; None: they are refused
+    crm: CrmSource | None = None  # RetrieveSalesforceObjects and friends; None: refused
     # Marketing Cloud's system time, UTC plus these minutes: what Now() gives (the caller passes
     # the setting system_utc_offset_minutes). ``clock`` replaces the system clock (previews of a
     # given moment, tests): it returns system time.
@@ -238,7 +297,7 @@ class Context:
         # call's place and count they make each data write's once-only key.
         self.recipient: object | None = None
         self.program = ""
-        self.writes: dict[tuple[str, int, int], int] = {}
+        self.writes: dict[tuple[str, int, int], int] | None = None  # made by the first write
         self._now: datetime | None = None
 
     def attribute(self, name: str) -> Value:

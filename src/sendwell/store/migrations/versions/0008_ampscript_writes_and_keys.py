@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("job_id", sa.Integer(), nullable=False),
         sa.Column("write_key", sa.String(length=200), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("result", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["job_id"], ["send_jobs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
