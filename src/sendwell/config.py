@@ -101,6 +101,9 @@ class Settings:
     ampscript_http_hosts: str = ""
     ampscript_http_timeout_seconds: float = 5.0
     ampscript_http_max_bytes: int = 1024 * 1024
+    # AMPscript CloudPagesURL/MicrositeURL: the base URL of the landing pages they link to
+    # ("https://pages.example.com": page 42 is /42?name=value); empty = the functions refuse.
+    ampscript_pages_url: str = ""
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""
@@ -241,7 +244,7 @@ def _check(settings: Settings) -> None:
             f"{variable('transport')}={settings.transport!r}: use capture://, "
             "smtp://host:port or smtps://host:port"
         )
-    for name in ("public_url", "tracking_base_url"):
+    for name in ("public_url", "tracking_base_url", "ampscript_pages_url"):
         value = getattr(settings, name)
         if value and not _URL.fullmatch(value):
             raise SettingsError(f"{variable(name)}={value!r} is not an http(s) URL")

@@ -332,6 +332,8 @@ CASES = [
         "%%=IsPhoneNumber('555-0100')=%% %%=IsPhoneNumber('(017) 555-0100')=%%",
         "True True False False",
     ),
+    E("cloudpagesurl-no-pages", "%%=CloudPagesURL(42, 'a', 'b')=%%", 1, 4, "no landing page URL"),
+    E("micrositeurl-pairs", "x%%=MicrositeURL(42, 'a')=%%", 1, 5, "no landing page URL"),
     C("wraplongurl", "%%=WrapLongURL('https://x.test/a?b=c')=%%", "https://x.test/a?b=c"),
     C(
         "ischtmlbrowser",
@@ -354,6 +356,16 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(case: Case) -> None:
     check(case, environment(case.data, keys=KEYS))
+
+
+def test_cloud_pages_and_microsite_links() -> None:
+    env = environment(pages_url="https://pages.example.test/")
+    content = "%%=CloudPagesURL(42, 'sk', 'a b&c', 'n', 1)=%% %%=MicrositeURL('p-7')=%%"
+    shown = compile_content(content).render({}, env)
+    assert shown == "https://pages.example.test/42?sk=a+b%26c&n=1 https://pages.example.test/p-7"
+    with pytest.raises(Exception) as raised:
+        compile_content("%%=CloudPagesURL('../x')=%%").render({}, env)
+    assert "not a page ID" in str(raised.value)
 
 
 def test_guid_is_a_new_guid_each_time() -> None:

@@ -108,6 +108,7 @@ class PreparedJobs:
                 settings.system_utc_offset_minutes,
                 AllowedHttp.from_settings(settings),
                 secret,
+                settings.ampscript_pages_url,
             )
             if message.scripted
             else None,

@@ -152,10 +152,12 @@ def job_environment(
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
     http: HttpSource | None = None,
     secret_key: str = "",
+    pages_url: str = "",
 ) -> RenderEnvironment:
     """The AMPscript environment of a send job, made once and kept for its next chunks;
     ``Now()`` is system time, UTC plus ``utc_offset_minutes``; ``http`` serves HTTPGet and
-    HTTPPost (None: they are refused); ``secret_key`` opens the account's key store."""
+    HTTPPost (None: they are refused); ``secret_key`` opens the account's key store;
+    ``pages_url`` is where CloudPagesURL links."""
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
         found = jobs.get(job_id)
@@ -178,6 +180,7 @@ def job_environment(
         writes=DataExtensionWrites(engine, mid, job_id, reader),
         api=AccountApi(engine, mid, job_id),
         crm=AccountCrm(engine, mid, secret_key, job_id),
+        pages_url=pages_url,
         keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
         system=system,
         utc_offset_minutes=utc_offset_minutes,

@@ -27,6 +27,7 @@ from sendwell.services.ampscript_crm import PreviewCrm
 from sendwell.services.ampscript_writes import PreviewWrites
 from sendwell.services.catalog import find_ref
 from sendwell.services.email_blocks import DirectoryBlocks, EmailBlocks
+from sendwell.services.key_store import AccountKeys
 from sendwell.services.lookups import DataExtensionLookups, system_strings
 from sendwell.store.tables import subscribers
 
@@ -41,6 +42,8 @@ def preview_email(
     attributes: Mapping[str, Any],
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
     secret_key: str = "",
+    http: HttpSource | None = None,
+    pages_url: str = "",
 ) -> dict[str, str | None]:
     """``{"subject", "html", "text"}`` of an account's email for one subscriber; ``Now()``
     is system time, UTC plus ``utc_offset_minutes``.
@@ -74,6 +77,9 @@ def preview_email(
         writes=PreviewWrites(reader),  # a preview changes no data
         api=PreviewApi(engine, mid),
         crm=PreviewCrm(engine, mid, secret_key),
+        keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
+        http=http,
+        pages_url=pages_url,
         content=EmailBlocks(engine, mid),
         system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",

@@ -48,10 +48,10 @@ _REFUSALS = (
         "AuthenticatedEnterpriseID AuthenticatedMemberID AuthenticatedMemberName",
     ),
     (
-        "needs a Marketing Cloud service that Sendwell does not have (CloudPages, microsites, "
-        "portfolio and Content Builder images, barcodes, social publishing, attachments, "
-        "Einstein, web analytics)",
-        "CloudPagesURL MicrositeURL LiveContentMicrositeURL GetPortfolioItem ContentImageByID "
+        "needs a Marketing Cloud service that Sendwell does not have (live content, portfolio "
+        "and Content Builder images, barcodes, social publishing, attachments, Einstein, web "
+        "analytics, JWT keys, filters, XSLT)",
+        "LiveContentMicrositeURL GetPortfolioItem ContentImageByID "
         "ContentImageByKey Image BarcodeURL AttachFile GetSocialPublishURL "
         "GetSocialPublishURLByName GetPublishedSocialContent RatingStars WAT WATP "
         "TransformXML GetJWT GetJWTByKeyName ExecuteFilter ExecuteFilterOrderedRows "

@@ -217,6 +217,7 @@ class RenderEnvironment:
     writes: DataWriter | None = None  # InsertDE and friends; None: they are refused
     api: ApiSource | None = None  # InvokeCreate and friends; None: they are refused
     crm: CrmSource | None = None  # RetrieveSalesforceObjects and friends; None: refused
+    pages_url: str = ""  # CloudPagesURL's base: the operator's landing pages; "": refused
     # Marketing Cloud's system time, UTC plus these minutes: what Now() gives (the caller passes
     # the setting system_utc_offset_minutes). ``clock`` replaces the system clock (previews of a
     # given moment, tests): it returns system time.

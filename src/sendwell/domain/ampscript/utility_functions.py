@@ -1,7 +1,8 @@
 """Utility functions of email content: ``FormatCurrency``, ``GetSendTime``, the local/system
 date conversions, ``IsPhoneNumber``, ``WrapLongURL``, ``IsCHTMLBrowser``, the request
 functions of landing pages (``RequestParameter``, ``QueryParameter``: no request exists in an
-email, so they give ""), ``Random``, ``IsNullDefault`` and ``DataExtensionRowCount``.
+email, so they give ""), links to landing pages (``CloudPagesURL``, ``MicrositeURL``),
+``Random``, ``IsNullDefault``, ``DataExtensionRowCount`` and ``LongSFID``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from sendwell.domain.ampscript import formatting
 from sendwell.domain.ampscript.errors import FunctionError
@@ -91,6 +93,33 @@ def _request_parameter(ctx: Context, args: Sequence[Value]) -> Value:
 @function("QueryParameter", 1)
 def _query_parameter(ctx: Context, args: Sequence[Value]) -> Value:
     return ""
+
+
+def _page_url(ctx: Context, args: Sequence[Value]) -> str:
+    """The operator's landing page ``args[0]`` with the name/value pairs as its query string.
+    Marketing Cloud encrypts them into one ``qs`` parameter that only its CloudPages read;
+    Sendwell's pages are the operator's, which read plain parameters (inferred)."""
+    base = ctx.env.pages_url.rstrip("/")
+    if not base:
+        raise FunctionError("no landing page URL is set (SENDWELL_AMPSCRIPT_PAGES_URL)")
+    page = text(args[0]).strip()
+    if not page or not all(c.isalnum() or c in "-_" for c in page):
+        raise FunctionError(f"{text(args[0])!r} is not a page ID")
+    pairs = args[1:]
+    if len(pairs) % 2:
+        raise FunctionError("parameters must come in name/value pairs")
+    query = urlencode([(text(pairs[i]), text(pairs[i + 1])) for i in range(0, len(pairs), 2)])
+    return f"{base}/{page}" + (f"?{query}" if query else "")
+
+
+@function("CloudPagesURL", 1, None)
+def _cloud_pages_url(ctx: Context, args: Sequence[Value]) -> Value:
+    return _page_url(ctx, args)
+
+
+@function("MicrositeURL", 1, None)
+def _microsite_url(ctx: Context, args: Sequence[Value]) -> Value:
+    return _page_url(ctx, args)
 
 
 @function("Random", 2)
