@@ -73,7 +73,7 @@ TemplatePart = str | Slot
 class Template:
     """Literal text with slots; build with ``compile_template`` or from parts directly."""
 
-    __slots__ = ("_fields", "_parts", "_pieces", "_slots")
+    __slots__ = ("_fallbacks", "_fields", "_parts", "_pieces", "_slots")
 
     def __init__(self, parts: Iterable[TemplatePart]) -> None:
         merged: list[TemplatePart] = []
@@ -91,10 +91,14 @@ class Template:
         # render() copies _pieces and overwrites the slot positions: one list copy, one
         # dict lookup per slot and one join per recipient.
         self._pieces: list[str] = [p if isinstance(p, str) else "" for p in merged]
-        self._slots: tuple[tuple[int, str, str], ...] = tuple(
-            (i, p.key, p.missing) for i, p in enumerate(merged) if isinstance(p, Slot)
+        self._slots: tuple[tuple[int, str], ...] = tuple(
+            (i, p.key) for i, p in enumerate(merged) if isinstance(p, Slot)
         )
-        self._fields = frozenset(key for _, key, _ in self._slots)
+        # Slots that show something when the values lack their key: a second, rarer pass.
+        self._fallbacks: tuple[tuple[int, str, str], ...] = tuple(
+            (i, p.key, p.missing) for i, p in enumerate(merged) if isinstance(p, Slot) and p.missing
+        )
+        self._fields = frozenset(key for _, key in self._slots)
 
     @property
     def parts(self) -> tuple[TemplatePart, ...]:
@@ -111,8 +115,11 @@ class Template:
         slot's ``missing`` text."""
         pieces = self._pieces.copy()
         get = values.get
-        for index, key, missing in self._slots:
-            pieces[index] = get(key, missing) or ""
+        for index, key in self._slots:
+            pieces[index] = get(key) or ""
+        for index, key, missing in self._fallbacks:
+            if key not in values:
+                pieces[index] = missing
         return "".join(pieces)
 
     def __eq__(self, other: object) -> bool:

@@ -22,10 +22,10 @@ from sendwell.domain.ampscript.runtime import DataSource, DataWrite, DataWriteFa
 from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import SendwellError
 from sendwell.services.audience_data import (  # the one validation of data extension rows
-    _row_key,
     _row_values,
     _sendable_columns,
     insert_rows,
+    row_key,
     validate_row,
 )
 from sendwell.services.rules import de_fields
@@ -113,7 +113,7 @@ class DataExtensionWrites:
                             .where(de_rows.c.id == row.id)
                             .values(
                                 data=merged,
-                                row_key=_row_key(de.props, merged),
+                                row_key=row_key(de.props, merged),
                                 **_sendable_columns(de.props, merged),
                             )
                         )
@@ -182,7 +182,7 @@ def _apply(conn: Connection, de: Any, request: DataWrite) -> int:
             .where(de_rows.c.id == row.id)
             .values(
                 data=merged,
-                row_key=_row_key(de.props, merged),
+                row_key=row_key(de.props, merged),
                 **_sendable_columns(de.props, merged),
             )
         )
@@ -190,7 +190,7 @@ def _apply(conn: Connection, de: Any, request: DataWrite) -> int:
 
 
 def _refuse_duplicate(conn: Connection, de: Any, data: Mapping[str, str]) -> None:
-    key = _row_key(de.props, data)
+    key = row_key(de.props, data)
     if (
         key is not None
         and conn.execute(

@@ -25,7 +25,7 @@ from sendwell.domain.jobs import JobSpec
 from sendwell.services.ampscript_api import AccountApi
 from sendwell.services.ampscript_crm import AccountCrm
 from sendwell.services.ampscript_writes import DataExtensionWrites
-from sendwell.services.email_blocks import EmailBlocks
+from sendwell.services.content_blocks import AccountContent
 from sendwell.services.key_store import AccountKeys
 from sendwell.store.tables import accounts, de_rows, objects
 
@@ -175,7 +175,7 @@ def job_environment(
     reader = DataExtensionLookups(engine, mid)
     made = RenderEnvironment(
         data=reader,
-        content=EmailBlocks(engine, mid),
+        content=AccountContent(engine, mid),
         http=http,
         writes=DataExtensionWrites(engine, mid, job_id, reader),
         api=AccountApi(engine, mid, job_id),

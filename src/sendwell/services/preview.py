@@ -25,8 +25,9 @@ from sendwell.domain.errors import REST_NOT_FOUND, NotFound
 from sendwell.services.ampscript_api import PreviewApi
 from sendwell.services.ampscript_crm import PreviewCrm
 from sendwell.services.ampscript_writes import PreviewWrites
+from sendwell.services.block_folder import DirectoryBlocks
 from sendwell.services.catalog import find_ref
-from sendwell.services.email_blocks import DirectoryBlocks, EmailBlocks
+from sendwell.services.content_blocks import AccountContent
 from sendwell.services.key_store import AccountKeys
 from sendwell.services.lookups import DataExtensionLookups, system_strings
 from sendwell.store.tables import subscribers
@@ -80,7 +81,7 @@ def preview_email(
         keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
         http=http,
         pages_url=pages_url,
-        content=EmailBlocks(engine, mid),
+        content=AccountContent(engine, mid),
         system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",
         utc_offset_minutes=utc_offset_minutes,

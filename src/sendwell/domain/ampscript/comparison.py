@@ -80,6 +80,12 @@ def compare_text(operator: str, a: str, b: str) -> bool:
     return ordered(operator, collation_key(a), collation_key(b))
 
 
+def _may_be_number(value: str) -> bool:
+    """Whether text may read as a decimal; text starting with a letter never does (the common
+    case, decided without the parser)."""
+    return not value[:1].isalpha() and decimal_or_none(value) is not None
+
+
 def as_decimal(value: Value) -> Decimal | None:
     """The value as a comparison reads a number, or None when it is not number-like."""
     if value.__class__ is Decimal:
@@ -153,7 +159,7 @@ def compiled_comparison(symbol: str, left: Evaluate, right: Evaluate, literal: V
 
             def against_text(ctx: Any) -> Value:
                 value = left(ctx)
-                if value.__class__ is str and decimal_or_none(value) is None:
+                if value.__class__ is str and not _may_be_number(value):
                     return (value.lower() == lowered) is equal
                 return compare(symbol, value, literal)
 
@@ -162,7 +168,7 @@ def compiled_comparison(symbol: str, left: Evaluate, right: Evaluate, literal: V
 
         def against_text_order(ctx: Any) -> Value:
             value = left(ctx)
-            if value.__class__ is str and decimal_or_none(value) is None:
+            if value.__class__ is str and not _may_be_number(value):
                 return test(collation_key(value), key)
             return compare(symbol, value, literal)
 

@@ -36,7 +36,10 @@ def _block(ctx: Context, by: str, args: Sequence[Value], what: str) -> Value:
     source = ctx.env.content
     if source is None:
         raise FunctionError("no content blocks can be read here")
-    found = source.block(by, ref)
+    try:
+        found = source.block(by, ref)
+    except ValueError:  # a source that knows no such lookup (content areas) has none
+        found = None
     status = args[4] if len(args) > 4 else None
     default = text(args[3]) if len(args) > 3 else ""
     if found is None:

@@ -143,11 +143,18 @@ def _lowercase(ctx: Context, args: Sequence[Value]) -> Value:
 def _proper_case(ctx: Context, args: Sequence[Value]) -> Value:
     # Only white space starts a word: "BA1R.B O'NEIL-SMITH" is "Ba1r.b O'neil-smith"
     # (ampscript-core's PROPERCASE and its corpus, Function/propercase.txt).
+    value = text(args[0])
+    if value.isascii():
+        pieces = _SPACES.split(value.lower())
+        return "".join(p[:1].upper() + p[1:] for p in pieces)
     out, start = [], True
-    for char in text(args[0]):
+    for char in value:
         out.append(upper(char) if start else char.lower())
         start = char.isspace()
     return "".join(out)
+
+
+_SPACES = re.compile(r"(\s+)")
 
 
 @function("Length", 1)
