@@ -14,6 +14,7 @@ from rich.table import Table
 from sendwell import cli_ops
 from sendwell.cli_common import load_settings
 from sendwell.cli_crm import app as crm_app
+from sendwell.cli_keys import app as key_app
 from sendwell.config import Settings
 from sendwell.domain.errors import SendwellError
 from sendwell.store.db import make_engine, upgrade
@@ -30,6 +31,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(package_app, name="package")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
+app.add_typer(key_app, name="key")
 send_app = typer.Typer(
     help="Running send jobs: status, pause, resume, cancel.", no_args_is_help=True
 )
@@ -314,11 +316,16 @@ def render(
     part: str = typer.Option(
         "html", help="The part FILE is, or the part to print: html, text, subject."
     ),
+    content_dir: Path | None = typer.Option(
+        None, "--content-dir", help="Folder of content blocks: DIR/NAME.EXT is the block NAME."
+    ),
 ) -> None:
     """Print what FILE renders to for one subscriber, as Marketing Cloud's preview does."""
     import json
 
     from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
+    from sendwell.services.ampscript_http import PreviewHttp
+    from sendwell.services.ampscript_writes import PreviewWrites
     from sendwell.services.preview import PARTS, CsvDataExtensions, render_file
 
     try:
@@ -328,8 +335,15 @@ def render(
         if part not in PARTS:
             raise ValueError("--part must be html, text or subject")
         data = CsvDataExtensions.from_options(data_extension)
-        offset = _settings().system_utc_offset_minutes  # Now() is system time
-        sys.stdout.write(render_file(file.read_text(encoding="utf-8"), part, given, data, offset))
+        settings = _settings()
+        offset = settings.system_utc_offset_minutes  # Now() is system time
+        content = file.read_text(encoding="utf-8")
+        http = PreviewHttp.from_settings(settings)
+        writes = PreviewWrites(data)  # a render changes no data: it says what it would write
+        rendered = render_file(content, part, given, data, offset, content_dir, http, writes)
+        sys.stdout.write(rendered)
+        for line in writes.log:
+            sys.stderr.write(f"{file}: {line}\n")
     except AmpscriptError as exc:
         sys.stderr.write(f"{file}: {exc}\n")
         raise typer.Exit(1) from None

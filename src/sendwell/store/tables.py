@@ -455,6 +455,34 @@ row_requests = Table(
     Index("ix_row_requests_due", "status", "id"),
 )
 
+# AMPscript's writes to data extensions during sends, by their once-only key (recipient,
+# content, call site, run): a recipient rendered again (a retried chunk) writes nothing twice.
+ampscript_writes = Table(
+    "ampscript_writes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("send_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("write_key", String(200), nullable=False),
+    Column("rows", Integer, nullable=False),  # what the write returned the first time
+    Column("result", String(100), nullable=True),  # a created object's ID (Salesforce)
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("job_id", "write_key", name="uq_ampscript_writes"),
+)
+
+# The account's key store (Marketing Cloud's Key Management) for EncryptSymmetric and
+# DecryptSymmetric: keys by external key, their values sealed with the installation's secret.
+account_keys = Table(
+    "account_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("customer_key", String(200), nullable=False),  # the external key content names
+    Column("kind", String(20), nullable=False),  # password | salt | iv
+    Column("sealed_value", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("mid", "customer_key", name="uq_account_keys"),
+)
+
 # --- The inbox and fault injection (the pages, the admin API) -------------------------------
 
 # What the inbox lists and searches, one row per captured message (same id), kept apart from

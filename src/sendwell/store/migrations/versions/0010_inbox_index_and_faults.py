@@ -1,7 +1,7 @@
 """the inbox's search index of captured messages; injected faults and their log
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 09:00:00
 
 ``captured_index`` holds what the inbox lists and searches (subject, addresses, the start of
@@ -16,7 +16,7 @@ from alembic import op
 from sendwell.domain.inbox import index_fields
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
