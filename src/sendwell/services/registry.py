@@ -21,6 +21,7 @@ from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
 from sendwell.services.bounce_events import BOUNCE_EVENT
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
+from sendwell.services.de_schema import DataExtensionFieldKind, DataExtensionKind
 from sendwell.services.events import CLICK_EVENT, NOT_SENT_EVENT, OPEN_EVENT, UNSUB_EVENT
 from sendwell.services.sends import SendKind, SentEventKind
 from sendwell.services.triggered_definitions import TriggeredSendDefinitionKind
@@ -67,7 +68,8 @@ KINDS: dict[str, Kind] = {
         CatalogKind("DeliveryProfile", rules.normalise_named),
         CatalogKind("SendClassification", rules.normalise_classification),
         CatalogKind("List", rules.normalise_list, name_field="ListName"),
-        CatalogKind("DataExtension", rules.normalise_data_extension),
+        DataExtensionKind("DataExtension", rules.normalise_data_extension),
+        DataExtensionFieldKind(),
         CatalogKind("FilterDefinition", rules.normalise_filter_definition),
         # Marketing Cloud's code for a missing definition, whatever the operation or action.
         CatalogKind(
@@ -111,6 +113,7 @@ OBJECT_AREAS: dict[str, Area] = {
     "FilterDefinition": LIST_AND_SUBSCRIBERS,
     "DataExtension": DATA_EXTENSIONS,
     "DataExtensionObject": DATA_EXTENSIONS,
+    "DataExtensionField": DATA_EXTENSIONS,
     "SentEvent": TRACKING_EVENTS,
     "BounceEvent": TRACKING_EVENTS,
     "OpenEvent": TRACKING_EVENTS,

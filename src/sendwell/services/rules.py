@@ -111,6 +111,7 @@ def normalise_data_extension(conn: Connection, mid: int, props: dict, old: Mappi
                 f"Field type {e.shown(field['FieldType'])} is not supported.", e.DE_FIELDS_INVALID
             )
         field.setdefault("Ordinal", ordinal)
+        field.setdefault("ObjectID", new_guid())
         field.setdefault("IsPrimaryKey", False)
         field.setdefault("IsRequired", bool(field["IsPrimaryKey"]))
     props["Fields"] = {"Field": fields}
