@@ -10,8 +10,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sendwell.domain import errors as e
 from sendwell.domain.clock import utcnow
 from sendwell.domain.errors import Duplicate, Invalid, NotFound, clipped, shown
-from sendwell.domain.limits import parse_id
 from sendwell.domain.filters import Filter
+from sendwell.domain.limits import parse_id
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
 from sendwell.services.row_values import check_row
 from sendwell.services.rules import de_fields, email_field, sendable_key_field, valid_email
@@ -201,7 +201,10 @@ class DataExtensionObjectKind(Unsupported):
             raise Invalid(
                 "Updating a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
             )
-        # Marketing Cloud's Update with UpdateAdd semantics: upsert
+        # Marketing Cloud's Update with UpdateAdd semantics: upsert; SaveAction UpdateOnly
+        # (operations' "__update_only__") refuses a row that is not there.
+        if obj.get("__update_only__") and not _row_exists(conn, de, data):
+            raise NotFound("No row with that key exists.", e.DE_ROW_NOT_FOUND)
         return _row_to_api(de, upsert_row(conn, de, data))
 
     def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +252,16 @@ class DataExtensionObjectKind(Unsupported):
                 )
             raise NotFound(f"The data extension {describe_ref(ref)} was not found.", e.DE_NOT_FOUND)
         return row
+
+
+def _row_exists(conn: Connection, de: Any, data: Mapping[str, str]) -> bool:
+    key = row_key(de.props, data)
+    return key is not None and (
+        conn.execute(
+            select(de_rows.c.id).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+        ).first()
+        is not None
+    )
 
 
 def insert_rows(conn: Connection, de: Any, rows: Iterable[dict[str, str]]) -> int:
