@@ -216,7 +216,11 @@ class FolderKind(CatalogKind):
     def retrieve(
         self, conn: Connection, mid: int, tree: Filter | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
-        ensure_roots(conn, mid)
+        if len(_roots(conn, mid)) < len(ROOTS):
+            ensure_roots(conn, mid)
+            # Retrieve reads on a connection of its own, never committed: the roots it made
+            # must stay, or their IDs would name nothing on the next request.
+            conn.commit()
         folders = [self.to_api(r) for r in _folder_rows(conn, mid)]
         by_id = {f["ID"]: f for f in folders}
         return page((_with_parent(f, by_id) for f in folders), tree, offset, limit)
