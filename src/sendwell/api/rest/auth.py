@@ -148,7 +148,8 @@ def _required(body: dict[str, Any], *names: str) -> list[str]:
     values = [_text(body, n) for n in names]
     missing = [n for n, v in zip(names, values, strict=True) if not v]
     if missing:
-        raise OAuthError(400, "invalid_request", " and ".join(missing) + " are required.")
+        verb = "is" if len(missing) == 1 else "are"
+        raise OAuthError(400, "invalid_request", f"{' and '.join(missing)} {verb} required.")
     return values  # type: ignore[return-value]
 
 
