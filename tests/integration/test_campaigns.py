@@ -69,6 +69,7 @@ def test_campaign_assets_are_checked_listed_and_removed(world) -> None:
         ({"ids": ["987654"], "type": "EMAIL"}, "No EMAIL asset has the id 987654."),
         ({"ids": ["1"], "type": "POSTCARD"}, "The asset type 'POSTCARD' is not one of"),
         ({"type": "EMAIL"}, "ids must be a list"),
+        ({"ids": ["1"], "type": {"name": "EMAIL"}}, "type must be the asset type's name"),
     ):
         refused = c.post(url, json=body, headers=auth)
         assert refused.status_code == 400 and refused.json()["message"].startswith(message)
@@ -120,6 +121,7 @@ def test_bad_campaign_fields_are_400_with_what_is_wrong(world) -> None:
         ({"name": "x" * 129}, "The campaign's name is longer than 128 characters."),
         ({"name": "x", "color": "blue"}, "The campaign's color 'blue' is not a hex color"),
         ({"name": "x", "favorite": "maybe"}, "The campaign's favorite must be true or false."),
+        ({"id": {"x": 1}, "name": "x"}, "The campaign id must be a number."),
     ):
         reply = world.client.post(BASE, json=body, headers=auth)
         assert reply.status_code == 400, body

@@ -229,5 +229,9 @@ def test_client_credentials_works_as_before_and_grants_are_listed(world) -> None
         "error_description": 'Use "authorization_code" or "refresh_token" or "client_credentials" as the grant_type.',
         "error_uri": "https://developer.salesforce.com/docs",
     }
+    for odd in ({"x": 1}, ["client_credentials"], 7):  # found by the fuzz test: JSON, not text
+        assert (
+            _token(world, grant_type=odd, client_id="c").json()["error"] == "unsupported_grant_type"
+        )
     missing = _token(world, grant_type="authorization_code", client_id="web-app")
     assert (missing.status_code, missing.json()["error_description"]) == (400, "code is required.")

@@ -166,7 +166,9 @@ def associate(
 ) -> list[dict[str, Any]]:
     """Associate the body's ``ids`` of one ``type`` with the campaign; the new associations."""
     campaign = _campaign(conn, mid, campaign_id)
-    kind = str(body.get("type") or "").strip().upper()
+    if not isinstance(body.get("type"), str):
+        raise Invalid("type must be the asset type's name, such as CMS_ASSET.", REST_GENERIC)
+    kind = body["type"].strip().upper()
     if kind not in ASSET_TYPES:
         raise Invalid(
             f"The asset type {shown(body.get('type'))} is not one of "
@@ -285,6 +287,8 @@ def _association_json(row: Any, offset: int) -> dict[str, Any]:
 
 
 def _campaign(conn: Connection, mid: int, campaign_id: Any) -> Any:
+    if isinstance(campaign_id, bool) or not isinstance(campaign_id, str | int):
+        raise Invalid("The campaign id must be a number.", REST_GENERIC)
     row = _row(conn, mid, CAMPAIGN, parse_id(campaign_id))
     if row is None:
         # 400, not 404: what Marketing Cloud answers (see the module docstring).

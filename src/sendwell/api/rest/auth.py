@@ -102,7 +102,7 @@ async def token_v2(request: Request) -> JSONResponse:
     business unit and `scope` (a part of the package's). No auth: the client credentials are it."""
     body = await _body(request)
     grant = body.get("grant_type")
-    if grant not in GRANTS:
+    if not isinstance(grant, str) or grant not in GRANTS:
         raise OAuthError(400, "unsupported_grant_type", GRANT_TYPES)
     client_id = body.get("client_id")
     if not isinstance(client_id, str) or not client_id:
