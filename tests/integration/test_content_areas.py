@@ -3,6 +3,7 @@ AMPscript check), and ``area_content``, through which AMPscript's ContentArea() 
 
 from __future__ import annotations
 
+from tests.integration.de_rows_support import bearer
 from tests.support import PARTNER, create, retrieve, simple_filter, soap, text, texts
 
 from sendwell.services.content_areas import area_content
@@ -119,3 +120,36 @@ def test_area_content_by_id_by_name_and_by_folder_path(world) -> None:
         assert area_content(conn, world.mid, "area_name", r"my contents\Other\Footer") is None
         assert area_content(conn, world.mid, "area_id", "nope") is None
         assert area_content(conn, world.other_mid, "area_id", ids["plain footer"]) is None
+
+
+def test_ampscript_content_area_functions_render_the_areas(world) -> None:
+    """An email's ContentArea(id) and ContentAreaByName(path), rendered by the preview API."""
+    _, reply = soap(
+        world.client,
+        "Create",
+        create(
+            "ContentArea", "<Name>Footer</Name><Content>Unsubscribe below, %%=v(@name)=%%</Content>"
+        ),
+        user=world.user,
+    )
+    area_id = text(reply, "p:Results/p:NewID")
+    html = (
+        '%%[ SET @name = "Ann" ]%%<p>%%=ContentAreaByName("my contents\\Footer")=%%</p>'
+        f"<p>%%=ContentArea('{area_id}')=%%</p>"
+    )
+    _, reply = soap(
+        world.client,
+        "Create",
+        create(
+            "Email", f"<Name>E</Name><Subject>S</Subject><HTMLBody><![CDATA[{html}]]></HTMLBody>"
+        ),
+        user=world.user,
+    )
+    assert text(reply, ".//p:StatusCode") == "OK", text(reply, ".//p:StatusMessage")
+    preview = world.client.post(
+        "/sendwell/v1/preview",
+        json={"emailId": int(text(reply, "p:Results/p:NewID"))},
+        headers=bearer(world),
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["html"] == ("<p>Unsubscribe below, Ann</p><p>Unsubscribe below, Ann</p>")
