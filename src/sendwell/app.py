@@ -21,6 +21,7 @@ from sendwell.api.observability import RequestMetrics
 from sendwell.api.rest import (
     assets,
     auth,
+    campaigns,
     captured,
     data_rows,
     dataevents,
@@ -52,6 +53,7 @@ from sendwell.services.accounts import Accounts
 from sendwell.services.faults import FaultBook
 from sendwell.services.logins import LoginGuard, Logins
 from sendwell.store.db import make_engine, upgrade
+from sendwell.web import authorize as authorize_page
 from sendwell.web import pages as web_pages
 from sendwell.web import tracking as tracking_links
 
@@ -127,9 +129,11 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(soap_views.router)
     app.include_router(auth.router)
+    app.include_router(authorize_page.router)
     app.include_router(captured.router)
     app.include_router(lookups.router)
     app.include_router(assets.router)
+    app.include_router(campaigns.router)
     app.include_router(preview.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)

@@ -196,6 +196,10 @@ def package_create(
     mid: int,
     name: str,
     unit: list[int] = typer.Option([], help="Child business unit the package may act for."),
+    app_type: str = typer.Option(
+        "server", "--type", help="server (client credentials), web or public (authorization code)."
+    ),
+    redirect_uri: list[str] = typer.Option([], help="Where /v2/authorize may send the user back."),
 ) -> None:
     """Create an installed package; its client secret is shown once, then stored hashed."""
     from sendwell.services.accounts import Accounts
@@ -203,9 +207,14 @@ def package_create(
     engine = make_engine(_settings().database_url)
     upgrade(engine)
     try:
-        client_id, secret = Accounts(engine).create_package(mid, name, units=unit)
+        client_id, secret = Accounts(engine).create_package(
+            mid, name, units=unit, app_type=app_type, redirect_uris=redirect_uri
+        )
     except SendwellError as exc:
         _fail(exc)
+    if app_type == "public":
+        console.print(f"client id:     {client_id}  (a public app: no client secret)")
+        return
     console.print(f"client id:     {client_id}\nclient secret: {secret}  (shown once)")
 
 

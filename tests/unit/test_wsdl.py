@@ -30,6 +30,7 @@ OPERATIONS = [
     "VersionInfo",
     "Schedule",
 ]
+OPERATIONS += ["Configure", "Execute", "Extract"]  # profile attributes, LogUnsubEvent, extracts
 
 
 @pytest.fixture(scope="module")

@@ -87,6 +87,11 @@ class LoginFailed(AuthError):
     """Wrong credentials: an unknown user or client, or a wrong password or secret."""
 
 
+class InvalidGrant(AuthError):
+    """An authorization code or refresh token that is unknown, used, expired, or not the
+    caller's; or a PKCE verifier or redirect URI that does not match (OAuth's invalid_grant)."""
+
+
 class LoginThrottled(AuthError):
     """Too many failed logins for this user, client or address: refused without checking."""
 

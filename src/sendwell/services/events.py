@@ -203,10 +203,21 @@ def _click(row: Any) -> dict[str, Any]:
 
 
 def _unsub(row: Any) -> dict[str, Any]:
-    return {"IsMasterUnsubscribed": bool((row.details or {}).get("master", True))}
+    details = row.details or {}
+    event = {"IsMasterUnsubscribed": bool(details.get("master", True))}
+    if details.get("list_id"):  # a LogUnsubEvent from one list
+        event["List"] = {"__type__": "List", "ID": details["list_id"]}
+    return event
 
 
 OPEN_EVENT = TrackingEventKind("OpenEvent", ("Open",))
 CLICK_EVENT = TrackingEventKind("ClickEvent", ("Click",), _click)
 UNSUB_EVENT = TrackingEventKind("UnsubEvent", ("Unsubscribe",), _unsub)
 NOT_SENT_EVENT = TrackingEventKind("NotSentEvent", ("NotSent",))
+# Sendwell has no surveys and no forward-to-a-friend: these are always empty, but retrievable
+# and filterable by every property the WSDL gives them.
+SURVEY_EVENT = TrackingEventKind("SurveyEvent", ("Survey",))
+FORWARDED_EMAIL_EVENT = TrackingEventKind("ForwardedEmailEvent", ("ForwardedEmail",))
+FORWARDED_EMAIL_OPT_IN_EVENT = TrackingEventKind(
+    "ForwardedEmailOptInEvent", ("ForwardedEmailOptIn",)
+)

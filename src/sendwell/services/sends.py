@@ -15,13 +15,13 @@ from sqlalchemy import Connection, select
 from sendwell.domain import errors as e
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Filter, equality_on
-from sendwell.domain.jobs import JobOrigin
+from sendwell.domain.jobs import JobOrigin, ListSource
 from sendwell.domain.secrets import new_guid
 from sendwell.services import job_specs
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
 from sendwell.services.events import counters
 from sendwell.store import jobs
-from sendwell.store.tables import recipients
+from sendwell.store.tables import recipients, subscribers
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,23 @@ class SentEventKind(Unsupported):
             for job, spec in specs.items()
             if spec.origin == JobOrigin.TRIGGERED_SEND_DEFINITION
         }
+        # The list a job targeted (its first list source; none for data extension sends).
+        lists = {
+            job: next((s.list_id for s in spec.sources if isinstance(s, ListSource)), None)
+            for job, spec in specs.items()
+        }
         rows = conn.execute(
             select(
                 recipients.c.job_id,
                 recipients.c.subscriber_key,
                 recipients.c.sent_at,
                 recipients.c.batch_id,
+                subscribers.c.id.label("subscriber_id"),
+            )
+            .outerjoin(
+                subscribers,
+                (subscribers.c.mid == mid)
+                & (subscribers.c.subscriber_key == recipients.c.subscriber_key),
             )
             .where(recipients.c.job_id.in_(logged), recipients.c.status == "sent")
             .order_by(recipients.c.job_id, recipients.c.seq)
@@ -165,6 +176,8 @@ class SentEventKind(Unsupported):
                 "EventType": "Sent",
                 "TriggeredSendDefinitionObjectID": triggered.get(r.job_id),
                 "BatchID": r.batch_id if r.job_id in triggered else None,
+                "ListID": lists.get(r.job_id),
+                "SubscriberID": r.subscriber_id,
             }
             for r in rows
         )

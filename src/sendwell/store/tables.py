@@ -66,6 +66,10 @@ packages = Table(
     Column("scope", Text, nullable=False),
     Column("legacy_allowed", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # Installed-package integration type: "server" (client credentials), "web" (authorization
+    # code with the secret) or "public" (authorization code, no secret; PKCE).
+    Column("app_type", String(10), nullable=False, server_default="server"),
+    Column("redirect_uris", Text, nullable=False, server_default=""),  # one per line
 )
 
 # Child business units a user or package may act for (besides its own account).
@@ -538,4 +542,20 @@ fault_log = Table(
     Column("at", DateTime, nullable=False),
     Column("what", Text, nullable=False),
     Index("ix_fault_log_mid", "mid", "id"),
+)
+
+# Authorization codes of web and public apps (/v2/authorize): single use, a few minutes long,
+# for the user who signed in and the redirect URI and PKCE challenge of the request.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("package_id", Integer, ForeignKey("packages.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("api_users.id"), nullable=False),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=True),
+    Column("code_challenge_method", String(10), nullable=True),
+    Column("expires_at", DateTime, nullable=False),
 )

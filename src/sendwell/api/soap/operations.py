@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sendwell.api.soap import saving
 from sendwell.api.soap.codec import DecodeError
 from sendwell.api.soap.retrieve import (
     describe,
@@ -46,7 +47,6 @@ from sendwell.services.sends import start_send
 from sendwell.store.cursors import load_cursor, save_cursor
 
 PAGE_SIZE = 2500
-PAST = {"Create": "created", "Update": "updated", "Delete": "deleted"}
 # Perform actions that control a running send (Marketing Cloud reserves stop/pause/restart).
 CONTROL_ACTIONS = {"stop": "cancel", "restart": "resume"}
 
@@ -112,11 +112,15 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
             ctx.require(type_name, WRITE_ACCESS.get(type_name, Access.WRITE), op)
             check_lengths(type_name, obj)
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), obj))
+            options = request.get("Options")
+            action = saving.save_action(options, type_name)
             with ctx.engine.begin() as conn:
-                stored = getattr(kind, op.lower())(conn, mid, obj)
+                stored, done = saving.save(
+                    kind, op, action, conn, mid, saving.without_unsaved(options, obj)
+                )
             result: dict[str, Any] = {
                 "StatusCode": "OK",
-                "StatusMessage": f"{type_name} {PAST[op]}",
+                "StatusMessage": f"{type_name} {done}",
                 "OrdinalID": ordinal,
             }
             # A kind may shape its own result (TriggeredSendCreateResult) and say that it

@@ -299,7 +299,10 @@ type TrackingEvent(APIObject)
     SendID:int SubscriberKey:string EventDate:dateTime EventType:EventType
     TriggeredSendDefinitionObjectID:string BatchID:int
 
+# ListID and SubscriberID are documented SentEvent properties (mc-apis "SentEvent") that the
+# published WSDL leaves out; FuelSDK's samples retrieve them.
 type SentEvent(TrackingEvent)
+    ListID:int SubscriberID:int
 
 type OpenEvent(TrackingEvent)
 
@@ -370,6 +373,64 @@ type Permission(APIObject)
     IsAllowed:boolean IsDenied:boolean
 
 type LandingPage(APIObject)
+
+# ---- Folders, list members, more events; Configure, Execute, Extract (the SDKs' samples) -----
+type DataFolder(APIObject)
+    ParentFolder:DataFolder Name:string Description:string ContentType:string IsActive:boolean
+    IsEditable:boolean AllowChildren:boolean
+
+type ListSubscriber(APIObject)
+    Status:SubscriberStatus ListID:int SubscriberKey:string
+
+type SurveyEvent(TrackingEvent)
+    Question:string Answer:string
+
+type ForwardedEmailEvent(TrackingEvent)
+
+type ForwardedEmailOptInEvent(TrackingEvent)
+    OptInSubscriberKey:string
+
+type ConfigureOptions(Options)
+
+type ConfigureResult(Result)
+    Object:APIObject!
+
+element ConfigureRequestMsg
+    Options:ConfigureOptions Action:string Configurations{Configuration:APIObject*}
+
+element ConfigureResponseMsg
+    Results{Result:ConfigureResult*} OverallStatus:string! OverallStatusMessage:string!
+    RequestID:string
+
+type ExecuteRequest
+    Client:ClientID Name:string Parameters:APIProperty*
+
+type ExecuteResponse
+    StatusCode:string StatusMessage:string OrdinalID:int Results:APIProperty* ErrorCode:int
+
+element ExecuteRequestMsg
+    Requests:ExecuteRequest*
+
+element ExecuteResponseMsg
+    OverallStatus:string! RequestID:string Results:ExecuteResponse*
+
+type ExtractOptions(Options)
+
+type ExtractParameter(APIProperty)
+
+# Without the Description/Definition choice of the public WSDL (the schema language has no
+# xsd:choice; Sendwell answers every Extract "not supported" anyway).
+type ExtractRequest(Request)
+    Client:ClientID ID:string! Options:ExtractOptions! Parameters{Parameter:ExtractParameter*}
+
+type ExtractResult(Result)
+    Request:ExtractRequest
+
+element ExtractRequestMsg
+    Requests:ExtractRequest*
+
+element ExtractResponseMsg
+    OverallStatus:string! RequestID:string Results{ExtractResult:ExtractResult}*
 
 # ---- Request options ------------------------------------------------------------------------
 type Options abstract
@@ -609,4 +670,8 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "Perform": ("PerformRequestMsg", "PerformResponseMsg", "perform"),
     "VersionInfo": ("VersionInfoRequestMsg", "VersionInfoResponseMsg", "versionInfo"),
     "Schedule": ("ScheduleRequestMsg", "ScheduleResponseMsg", "schedule"),
+    # Profile attributes, LogUnsubEvent, and Extract answered "not supported".
+    "Configure": ("ConfigureRequestMsg", "ConfigureResponseMsg", "configure"),
+    "Execute": ("ExecuteRequestMsg", "ExecuteResponseMsg", "execute"),
+    "Extract": ("ExtractRequestMsg", "ExtractResponseMsg", "extract"),
 }

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from lxml import etree
 
 from sendwell.api.asgi import BodyTooLarge
-from sendwell.api.soap import operations, scheduling
+from sendwell.api.soap import configure_execute, operations, scheduling
 from sendwell.api.soap.codec import DecodeError, decode, encode
 from sendwell.api.soap.envelope import (
     SoapFault,
@@ -67,6 +67,10 @@ HANDLERS: dict[str, Handler] = {
     "Describe": operations.describe_objects,
     "VersionInfo": operations.version_info,
     "Schedule": scheduling.schedule,
+    # Profile attributes, LogUnsubEvent, and extracts answered "not supported".
+    "Configure": configure_execute.configure,
+    "Execute": configure_execute.execute,
+    "Extract": configure_execute.extract,
 }
 
 
