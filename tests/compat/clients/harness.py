@@ -156,8 +156,9 @@ def sendwell(workdir: Path, transport: str = "capture://") -> Iterator[Server]:
 
 
 @contextmanager
-def _uvicorn(app: Any, port: int, **config: Any) -> Iterator[None]:
-    """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread, until the block ends."""
+def _uvicorn(app: Any, port: int, force: bool = False, **config: Any) -> Iterator[None]:
+    """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread, until the block ends
+    (``force``: without waiting for open connections to close)."""
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
     )
@@ -172,6 +173,7 @@ def _uvicorn(app: Any, port: int, **config: Any) -> Iterator[None]:
         yield
     finally:
         server.should_exit = True
+        server.force_exit = force
         thread.join(15)
 
 
@@ -182,9 +184,14 @@ def also_over_tls(
     """The same Sendwell also on https://127.0.0.1:``port`` with that certificate: what a
     client with a hard-coded ``https://`` host reaches once the name resolves to loopback.
     Yields the log of the requests that came over TLS (they are in the server's log too).
-    The app's lifespan already ran for the plain server."""
+    The app's lifespan already ran for the plain server. It stops without waiting for open
+    connections: uvicorn otherwise waits out the 15 s join for a TLS connection it still
+    counts as open after the client (requests 2.34) is done, and nothing is in flight once
+    the block ends."""
     tls = RecordingApp(server.recorder)
-    with _uvicorn(tls, port, lifespan="off", ssl_certfile=certfile, ssl_keyfile=keyfile):
+    with _uvicorn(
+        tls, port, lifespan="off", ssl_certfile=certfile, ssl_keyfile=keyfile, force=True
+    ):
         yield tls
 
 

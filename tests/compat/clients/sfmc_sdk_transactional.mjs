@@ -139,7 +139,12 @@ async function sendPhase(sdk) {
     result.listed_active = await sdk.rest.get(
         `${DEFS}?$filter=status%20eq%20active&$pageSize=10&$page=1&$orderBy=name`
     );
-    result.listed_page2 = await sdk.rest.get(`${DEFS}?$pageSize=1&$page=2&$orderBy=name`);
+    // Every definition by name (the demo's too), then the same one a page at a time.
+    result.listed_all = await sdk.rest.get(`${DEFS}?$orderBy=name&$pageSize=50`);
+    result.listed_pages = [];
+    for (let page = 1; page <= result.listed_all.definitions.length + 1; page++) {
+        result.listed_pages.push(await sdk.rest.get(`${DEFS}?$pageSize=1&$page=${page}&$orderBy=name`));
+    }
     // getBulk knows this API: it pages with $page/$pageSize over `definitions`.
     result.bulk = await sdk.rest.getBulk(DEFS, 1);
 
