@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
 from sendwell.domain.filters import Filter, equality_on
-from sendwell.domain.jobs import JobOrigin
+from sendwell.domain.jobs import CONTINUOUS_ORIGINS
 from sendwell.domain.tracking import fill_link, same_origin, tracking_key, verify
 from sendwell.services.catalog import Unsupported, page
 from sendwell.store import tracking as store
@@ -165,7 +165,7 @@ class TrackingEventKind(Unsupported):
             .outerjoin(
                 objects,
                 (objects.c.id == send_jobs.c.definition_id)
-                & (send_jobs.c.origin == JobOrigin.TRIGGERED_SEND_DEFINITION),
+                & send_jobs.c.origin.in_(CONTINUOUS_ORIGINS),
             )
             .outerjoin(
                 recipients,
@@ -189,7 +189,10 @@ class TrackingEventKind(Unsupported):
             "SubscriberKey": row.subscriber_key,
             "EventDate": row.event_date,
             "EventType": row.event_type,
-            # A triggered send's events name its definition and request (BatchID).
+            # A triggered or transactional send's events name its definition and request
+            # (BatchID). A transactional definition's definitionId is the ObjectID of the
+            # TriggeredSendDefinition behind it in Marketing Cloud (its journey's
+            # triggeredSendId), so its events carry that ID too.
             "TriggeredSendDefinitionObjectID": row.definition_object_id,
             "BatchID": row.batch_id if row.definition_object_id else None,
         }

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from sendwell.domain import errors as e
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Filter, equality_on
-from sendwell.domain.jobs import JobOrigin, ListSource
+from sendwell.domain.jobs import CONTINUOUS_ORIGINS, ListSource
 from sendwell.domain.secrets import new_guid
 from sendwell.services import job_specs
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
@@ -139,11 +139,13 @@ class SentEventKind(Unsupported):
         logged = [job for job, spec in specs.items() if spec.send_logging]
         if not logged:
             return [], False
-        # A triggered send's events name its definition and request (BatchID).
+        # A triggered or transactional send's events name its definition and request
+        # (BatchID): a transactional definitionId is the ObjectID of the TriggeredSendDefinition
+        # behind it in Marketing Cloud.
         triggered = {
             job: spec.definition.object_id
             for job, spec in specs.items()
-            if spec.origin == JobOrigin.TRIGGERED_SEND_DEFINITION
+            if spec.origin in CONTINUOUS_ORIGINS
         }
         # The list a job targeted (its first list source; none for data extension sends).
         lists = {
