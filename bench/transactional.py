@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -90,6 +91,73 @@ def sendwell_server(env: dict[str, str]):  # type: ignore[no-untyped-def]
     finally:
         server.terminate()
         server.wait(30)
+
+
+WRK_SCRIPT = """
+counter = 0
+local thread_id = 0
+function setup(thread)
+  thread:set("id", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  token = args[1]
+end
+request = function()
+  counter = counter + 1
+  local key = "w" .. id .. "-" .. counter
+  local body = '{"definitionKey":"orders","recipient":{"contactKey":"' .. key ..
+    '","to":"' .. key .. '@load.example.test","attributes":{"name":"W","OrderNo":"1"}}}'
+  return wrk.format("POST", "/messaging/v1/email/messages/" .. key,
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+"""
+
+
+def wrk_load(base: str, token: str, clients: int, seconds: float, tmp: Path) -> dict:
+    """The single-send load from wrk (a C load generator in a process of its own), so the
+    figures are the server's, not a Python client's."""
+    script = tmp / "single.lua"
+    script.write_text(WRK_SCRIPT)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-c{clients}",
+            "-t2",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+            "--",
+            token,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def find(pattern: str) -> str:
+        found = re.search(pattern, out)
+        return found[1] if found else "0"
+
+    def ms(text: str) -> float:
+        number = re.match(r"[\d.]+", text)
+        if number is None:
+            raise SystemExit(f"cannot read wrk's latency {text!r} in:\n{out}")
+        value = float(number[0])
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[re.sub(r"[\d.]", "", text)]
+
+    errors = int(find(r"Non-2xx or 3xx responses: (\d+)"))
+    return {
+        "step": "single",
+        "client": "wrk",
+        "clients": clients,
+        "calls_per_s": round(float(find(r"Requests/sec:\s+([\d.]+)"))),
+        "errors": errors,
+        "p50_ms": ms(find(r"50%\s+(\S+)")),
+        "p99_ms": ms(find(r"99%\s+(\S+)")),
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -289,7 +357,10 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
                 },
             )
             assert created.status_code == 201, created.text
-        print(json.dumps(asyncio.run(single_load(base, token, args.clients, args.seconds))))
+        if args.client == "wrk":
+            print(json.dumps(wrk_load(base, token, args.clients, args.seconds, args.tmp)))
+        else:
+            print(json.dumps(asyncio.run(single_load(base, token, args.clients, args.seconds))))
         wait_drained(engine)
         print(json.dumps(asyncio.run(batch_load(base, token, 4, args.seconds, 500))))
         wait_drained(engine)
@@ -331,8 +402,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--bulk", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator of the single-send step (wrk: Debian's package, preferred)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
+    args.tmp = tmp
     db_url = args.database_url or f"sqlite:///{tmp}/bench.db"
     try:
         with smtp_sink() as sink_port:

@@ -15,11 +15,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sendwell import __version__
-from sendwell.api import access_log, docs
+from sendwell.api import access_log, docs, observability
 from sendwell.api.asgi import BodyLimit, CatchUnexpected, CollapseSlashes
+from sendwell.api.fault_injection import InjectFaults
+from sendwell.api.observability import RequestMetrics
 from sendwell.api.rest import (
     assets,
     auth,
+    campaigns,
     captured,
     data_rows,
     dataevents,
@@ -29,6 +32,9 @@ from sendwell.api.rest import (
     send_api,
     sends_admin,
     transactional,
+)
+from sendwell.api.rest import (
+    faults as faults_api,
 )
 from sendwell.api.rest.errors import (
     DOCS,
@@ -45,8 +51,11 @@ from sendwell.domain.errors import REST_GENERIC, SendwellError
 from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
 from sendwell.services.accounts import Accounts
+from sendwell.services.faults import FaultBook
 from sendwell.services.logins import LoginGuard, Logins
 from sendwell.store.db import make_engine, upgrade
+from sendwell.web import authorize as authorize_page
+from sendwell.web import pages as web_pages
 from sendwell.web import tracking as tracking_links
 
 # Paths clients spell in more than one case (FuelSDK posts to /service.asmx).
@@ -113,6 +122,12 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.state.workers = workers
     app.state.wake_workers = workers.wake if workers else (lambda: None)
     app.state.started_http_date = formatdate(usegmt=True)
+    # The pages, /metrics, fault injection (web.pages, api.observability, api.fault_injection).
+    app.state.faults = FaultBook(engine, settings.fault_injection)
+    app.state.metrics, api_requests, api_latency = observability.make_registry(engine)
+    app.include_router(observability.router)
+    app.include_router(faults_api.router)
+    web_pages.install(app)
     app.add_exception_handler(RestError, rest_error_handler)
     app.add_exception_handler(SendwellError, domain_error_handler)
     app.add_exception_handler(OAuthError, oauth_error_handler)
@@ -121,9 +136,11 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(soap_views.router)
     app.include_router(auth.router)
+    app.include_router(authorize_page.router)
     app.include_router(captured.router)
     app.include_router(lookups.router)
     app.include_router(assets.router)
+    app.include_router(campaigns.router)
     app.include_router(preview.router)
     app.include_router(sends_admin.router)
     app.include_router(send_api.router)
@@ -134,7 +151,10 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
     app.include_router(tracking_links.router)
     docs.install_openapi(app)
     docs.install_pages(app)
-    # Outermost last: errors caught, then paths made canonical, then bodies limited.
+    # Outermost last: errors caught, then paths made canonical, then bodies limited, requests
+    # counted, faults injected.
+    app.add_middleware(InjectFaults, book=app.state.faults, accounts=app.state.accounts)
+    app.add_middleware(RequestMetrics, requests=api_requests, latency=api_latency)
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings), answer=_answer)
     app.add_middleware(CaseInsensitivePaths)
     app.add_middleware(CollapseSlashes)

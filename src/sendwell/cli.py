@@ -11,8 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from sendwell import cli_ops
 from sendwell.cli_common import fail, load_settings
 from sendwell.cli_crm import app as crm_app
+from sendwell.cli_keys import app as key_app
 from sendwell.config import Settings
 from sendwell.domain.errors import SendwellError
 from sendwell.store.db import make_engine, upgrade
@@ -29,10 +31,12 @@ app.add_typer(user_app, name="user")
 app.add_typer(package_app, name="package")
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
+app.add_typer(key_app, name="key")
 send_app = typer.Typer(
     help="Running send jobs: status, pause, resume, cancel.", no_args_is_help=True
 )
 app.add_typer(send_app, name="send")
+app.add_typer(cli_ops.fault_app, name="fault")
 console = Console()
 
 
@@ -203,6 +207,10 @@ def package_create(
     mid: int,
     name: str,
     unit: list[int] = typer.Option([], help="Child business unit the package may act for."),
+    app_type: str = typer.Option(
+        "server", "--type", help="server (client credentials), web or public (authorization code)."
+    ),
+    redirect_uri: list[str] = typer.Option([], help="Where /v2/authorize may send the user back."),
 ) -> None:
     """Create an installed package; its client secret is shown once, then stored hashed."""
     from sendwell.services.accounts import Accounts
@@ -210,9 +218,14 @@ def package_create(
     engine = make_engine(_settings().database_url)
     upgrade(engine)
     try:
-        client_id, secret = Accounts(engine).create_package(mid, name, units=unit)
+        client_id, secret = Accounts(engine).create_package(
+            mid, name, units=unit, app_type=app_type, redirect_uris=redirect_uri
+        )
     except SendwellError as exc:
         _fail(exc)
+    if app_type == "public":
+        console.print(f"client id:     {client_id}  (a public app: no client secret)")
+        return
     console.print(f"client id:     {client_id}\nclient secret: {secret}  (shown once)")
 
 
@@ -272,9 +285,27 @@ def _send_action(mid: int, job: int, action: str | None) -> None:
 
 
 @send_app.command("status")
-def send_status(job: int, mid: int = typer.Option(..., help="The send's account.")) -> None:
-    """Show a send job's status and counts."""
+def send_status(
+    job: int,
+    mid: int = typer.Option(..., help="The send's account."),
+    watch: bool = typer.Option(False, help="A progress bar until the send ends."),
+) -> None:
+    """Show a send job's status and counts (with --watch, until it ends)."""
+    if watch:
+        cli_ops.watch(mid, job)
+        return
     _send_action(mid, job, None)
+
+
+@send_app.command("list")
+def send_list(
+    mid: int = typer.Option(..., help="The account."),
+    status: str = typer.Option(None, help="Only sends in this status."),
+    definition: str = typer.Option(None, help="Only sends of this definition (key, name, ID)."),
+    limit: int = typer.Option(25, help="How many, newest first."),
+) -> None:
+    """List the account's sends with their counts."""
+    cli_ops.send_list(mid, status, definition, limit)
 
 
 @send_app.command("pause")
@@ -305,11 +336,16 @@ def render(
     part: str = typer.Option(
         "html", help="The part FILE is, or the part to print: html, text, subject."
     ),
+    content_dir: Path | None = typer.Option(
+        None, "--content-dir", help="Folder of content blocks: DIR/NAME.EXT is the block NAME."
+    ),
 ) -> None:
     """Print what FILE renders to for one subscriber, as Marketing Cloud's preview does."""
     import json
 
     from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
+    from sendwell.services.ampscript_http import PreviewHttp
+    from sendwell.services.ampscript_writes import PreviewWrites
     from sendwell.services.preview import PARTS, CsvDataExtensions, render_file
 
     try:
@@ -319,8 +355,15 @@ def render(
         if part not in PARTS:
             raise ValueError("--part must be html, text or subject")
         data = CsvDataExtensions.from_options(data_extension)
-        offset = _settings().system_utc_offset_minutes  # Now() is system time
-        sys.stdout.write(render_file(file.read_text(encoding="utf-8"), part, given, data, offset))
+        settings = _settings()
+        offset = settings.system_utc_offset_minutes  # Now() is system time
+        content = file.read_text(encoding="utf-8")
+        http = PreviewHttp.from_settings(settings)
+        writes = PreviewWrites(data)  # a render changes no data: it says what it would write
+        rendered = render_file(content, part, given, data, offset, content_dir, http, writes)
+        sys.stdout.write(rendered)
+        for line in writes.log:
+            sys.stderr.write(f"{file}: {line}\n")
     except AmpscriptError as exc:
         sys.stderr.write(f"{file}: {exc}\n")
         raise typer.Exit(1) from None

@@ -102,6 +102,8 @@ def print_demo(console: Console, base: str, creds: DemoCredentials) -> None:
         ("Send definition (SOAP)", "CustomerKey Definition_Key"),
         ("Send API", f"{base}/data/v1/integration/send/salesforce/email"),
         ("Send API definition", "ExternalKey Demo_Salesforce_Send (demo CRM campaign)"),
+        ("Triggered send (SOAP)", "TriggeredSendDefinition CustomerKey Demo_Triggered"),
+        ("Transactional API", f"{base}/messaging/v1/email/messages  (definitionKey demo-order)"),
         ("Captured mail", f"{base}/capture/v1/messages (Bearer token), or: sendwell captured"),
     ]
     width = max(len(name) for name, _ in rows)

@@ -106,6 +106,19 @@ class Settings:
     bounce_hold_threshold: int = 3
     # DKIM: "domain:selector:/path/key.pem[,...]" (RSA or Ed25519 PEM private keys).
     dkim_keys: str = ""
+    # Fault injection (the admin API, `sendwell fault`, the pages): off unless switched on; the
+    # inbox's link check requests links off this machine only when allowed.
+    fault_injection: bool = False
+    link_check_network: bool = False
+    # AMPscript HTTPGet/HTTPPost/HTTPPost2: the only hosts content may call, comma-separated
+    # ("api.example.com,*.example.org,127.0.0.1:8081"; empty = none: the calls are refused),
+    # each call's timeout, and the most bytes of a reply that are read.
+    ampscript_http_hosts: str = ""
+    ampscript_http_timeout_seconds: float = 5.0
+    ampscript_http_max_bytes: int = 1024 * 1024
+    # AMPscript CloudPagesURL/MicrositeURL: the base URL of the landing pages they link to
+    # ("https://pages.example.com": page 42 is /42?name=value); empty = the functions refuse.
+    ampscript_pages_url: str = ""
     demo_username: str = ""
     demo_password: str = ""
     demo_client_id: str = ""
@@ -169,6 +182,11 @@ class Settings:
             raise SettingsError(f"{variable('bounce_listen')}: {exc}") from None
 
     @property
+    def ampscript_http_host_list(self) -> tuple[str, ...]:
+        """``ampscript_http_hosts`` as lower-cased entries."""
+        return tuple(h.strip().lower() for h in self.ampscript_http_hosts.split(",") if h.strip())
+
+    @property
     def tracking_base(self) -> str:
         """Base URL of tracking, unsubscribe and profile center links (no trailing slash)."""
         return (self.tracking_base_url or self.public_url or "http://127.0.0.1:8080").rstrip("/")
@@ -216,7 +234,10 @@ _BOUNDS: dict[str, tuple[float, float | None]] = {
     "system_utc_offset_minutes": (-720, 840),
     "throttle_period_seconds": (1, None),
     "bounce_hold_threshold": (1, None),
+    "ampscript_http_timeout_seconds": (0.1, 60),
+    "ampscript_http_max_bytes": (1, 50 * 1024 * 1024),
 }
+_HTTP_HOST = re.compile(r"(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
 
 
 def _check(settings: Settings) -> None:
@@ -245,7 +266,7 @@ def _check(settings: Settings) -> None:
             f"{variable('transport')}={settings.transport!r}: use capture://, "
             "smtp://host:port or smtps://host:port"
         )
-    for name in ("public_url", "tracking_base_url"):
+    for name in ("public_url", "tracking_base_url", "ampscript_pages_url"):
         value = getattr(settings, name)
         if value and not _URL.fullmatch(value):
             raise SettingsError(f"{variable(name)}={value!r} is not an http(s) URL")
@@ -258,6 +279,12 @@ def _check(settings: Settings) -> None:
             f"{variable('send_api_error_status')}={settings.send_api_error_status!r}: "
             "use documented or semantic"
         )
+    for host in settings.ampscript_http_host_list:
+        if not _HTTP_HOST.fullmatch(host):
+            raise SettingsError(
+                f"{variable('ampscript_http_hosts')}: {host!r} is not a host name "
+                "(host, *.domain or host:port)"
+            )
     if settings.bounce_listen and not settings.bounce_domain:
         raise SettingsError(f"{variable('bounce_listen')} needs {variable('bounce_domain')}")
     settings.limits_by_domain  # noqa: B018 (parsed now, so a mistake stops the start)

@@ -12,6 +12,10 @@ parsed-WSDL cache: suds-community 1.x keeps it in ``tempfile.mkdtemp()``, not ``
 in the test's tmp dir, ``HOME`` points there too (FuelSDK reads ``~/.fuelsdk/config.python``,
 which would override our settings), and ``FUELSDK_*`` and proxy variables are dropped.
 
+A run may also give ``hosts`` (name → 127.0.0.1 address): it then gets a mount namespace too,
+where a hosts file of its own is bind-mounted over ``/etc/hosts``, so that a client's hard-coded
+Marketing Cloud host resolves to loopback inside the run and nowhere else.
+
 As root (CI) that is ``unshare -n``; otherwise ``unshare -r -n`` (a user namespace too) where the
 kernel allows unprivileged user namespaces. Where neither works, the tests skip with the reason; CI sets ``SENDWELL_REQUIRE_ALL_TESTS=1``, which turns that skip into a failure.
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,15 +99,49 @@ def isolated_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def run_isolated(
-    argv: list[str], workdir: Path, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """``argv`` in a new network namespace with only loopback up, cwd ``workdir``."""
+def _hosts_mount(hosts_file: Path) -> str:
+    """The shell prelude that also puts ``hosts_file`` over /etc/hosts (mount namespace)."""
+    return f"mount --bind {shlex.quote(str(hosts_file))} /etc/hosts && {LO_UP}"
+
+
+@functools.cache
+def _hosts_problem() -> str | None:
+    """Why a run cannot have a hosts file of its own here (a mount namespace), or None."""
     unshare = require_unshare()
+    probe = subprocess.run(
+        [*unshare, "-m", "--", "sh", "-c", _hosts_mount(Path("/etc/hosts")), "true"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    if probe.returncode == 0:
+        return None
+    return f"bind-mounting a hosts file in a mount namespace failed: {probe.stderr.strip()}"
+
+
+def run_isolated(
+    argv: list[str],
+    workdir: Path,
+    timeout: float = 120,
+    hosts: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a new network namespace with only loopback up, cwd ``workdir``; with
+    ``hosts``, names resolve to those addresses there (and ``localhost`` to loopback)."""
+    unshare = require_unshare()
+    prelude = LO_UP
+    if hosts:
+        problem = _hosts_problem()
+        if problem:
+            pytest.skip(f"this compat test needs its own /etc/hosts: {problem}")
+        hosts_file = workdir / "hosts"
+        lines = ["127.0.0.1 localhost", "::1 localhost"]
+        hosts_file.write_text("\n".join([*lines, *(f"{a} {n}" for n, a in hosts.items())]) + "\n")
+        unshare, prelude = [*unshare, "-m"], _hosts_mount(hosts_file)
     return subprocess.run(
-        [*unshare, "--", "sh", "-c", LO_UP, *argv],
+        [*unshare, "--", "sh", "-c", prelude, *argv],
         cwd=workdir,
-        env=isolated_env(workdir),
+        env={**isolated_env(workdir), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -137,12 +177,19 @@ class ClientRun:
         return self.result.get("requests", [])
 
 
-def run_client(script: str, workdir: Path, *args: str, timeout: float = 120) -> ClientRun:
+def run_client(
+    script: str,
+    workdir: Path,
+    *args: str,
+    timeout: float = 120,
+    hosts: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ClientRun:
     """Run ``clients/<script>`` isolated; return its result (errors are kept for ``check``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(CLIENTS / script), str(workdir), *args]
     try:
-        proc = run_isolated(argv, workdir, timeout)
+        proc = run_isolated(argv, workdir, timeout, hosts, env)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(
             f"{script} did not finish within {timeout}s; stderr (tail):\n"

@@ -91,7 +91,14 @@ def node_recipe(server: Any, result: dict[str, Any]) -> None:
 
 
 def install_sfmc_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder whose node_modules holds the locked sfmc-sdk; skips when that cannot be had."""
+    """A folder whose node_modules holds the locked sfmc-sdk; skips when that cannot be had.
+    Installed once per session (other compat files use it too)."""
+    if "node_dir" not in _cache:
+        _cache["node_dir"] = _install_sfmc_sdk(tmp_path_factory)
+    return _cache["node_dir"]
+
+
+def _install_sfmc_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     given = os.environ.get("SENDWELL_COMPAT_NODE_DIR")
     if given:
         folder = Path(given)
@@ -177,7 +184,8 @@ def test_lookups_find_the_demo_email_and_classification(run: ClientRun) -> None:
         "EmailId": stored[("Email", "demo_newsletter")],
         "SendClassificationId": stored[("SendClassification", "Default Commercial")],
     }
-    assert run["bulk_asset_keys"] == ["demo_newsletter"]  # getBulk stopped after one page
+    # getBulk stopped after one page: the demo's newsletter and its order confirmation.
+    assert run["bulk_asset_keys"] == ["demo_newsletter", "demo_order"]
     assert "GET /asset/v1/content/assets?$pageSize=50&$page=1 -> 200" in run.requests()
 
 

@@ -108,3 +108,43 @@ def test_render_errors_give_line_column_and_exit_code(tmp_path: Path) -> None:
     for args in (["--attributes", "[1]"], ["--part", "footer"], ["--data-extension", "x"]):
         result = CliRunner().invoke(app, ["render", str(runtime), *args])
         assert result.exit_code == 2, args
+
+
+def test_render_reads_content_blocks_from_a_folder_and_writes_nothing(tmp_path: Path) -> None:
+    blocks = tmp_path / "blocks"
+    blocks.mkdir()
+    (blocks / "Header.html").write_text("<h1>Hi %%=ProperCase(FirstName)=%%</h1>", encoding="utf-8")
+    (blocks / "footer-key.txt").write_text("Bye %%FirstName%%", encoding="utf-8")
+    offers = tmp_path / "offers.csv"
+    offers.write_text("Tier,Offer\nGold,20% off\n", encoding="utf-8")
+    content = tmp_path / "email.html"
+    content.write_text(
+        "%%=ContentBlockByName('header')=%%|%%=ContentBlockByKey('FOOTER-KEY')=%%|"
+        "%%=UpsertData('Offers', 1, 'Tier', 'Gold', 'Offer', '30% off')=%%|"
+        "%%=Lookup('Offers', 'Offer', 'Tier', 'Gold')=%%",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "render",
+            str(content),
+            "--attributes",
+            '{"FirstName": "ann"}',
+            "--content-dir",
+            str(blocks),
+            "--data-extension",
+            f"Offers={offers}",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "<h1>Hi Ann</h1>|Bye ann|1|20% off"  # the write changed nothing
+    assert "would upsert {'Offer': '30% off'} in 'Offers' where {'Tier': 'Gold'} (1 rows)" in (
+        result.stderr
+    )
+    assert offers.read_text(encoding="utf-8") == "Tier,Offer\nGold,20% off\n"
+
+    missing = CliRunner().invoke(
+        app, ["render", str(content), "--content-dir", str(tmp_path / "no")]
+    )
+    assert missing.exit_code == 2 and "is not a folder" in missing.stderr

@@ -11,7 +11,14 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from lxml import etree
 
-from sendwell.api.soap.types import ComplexType, EnumType, fields_of, lookup_type
+from sendwell.api.soap.types import (
+    ComplexType,
+    EnumType,
+    complex_type,
+    fields_of,
+    lookup_type,
+    subtypes_of,
+)
 from sendwell.services.registry import KINDS
 
 PARTNER = "http://exacttarget.com/wsdl/partnerAPI"
@@ -78,15 +85,22 @@ def object_element(draw: st.DrawFn, tag: str, type_name: str, depth: int = 0) ->
         child_type = lookup_type(field.type)
         if isinstance(child_type, ComplexType):
             if depth < 2:
-                concrete = (
-                    field.type if not child_type.abstract else draw(st.sampled_from(OBJECT_TYPES))
-                )
+                concrete = field.type if not child_type.abstract else draw(_concrete(field.type))
                 element.append(draw(object_element(field.name, concrete, depth + 1)))
             continue
         etree.SubElement(element, f"{{{PARTNER}}}{field.name}").text = draw(scalar_for(field.type))
     if draw(st.integers(0, 19)) == 0:
         etree.SubElement(element, f"{{{PARTNER}}}{draw(names).replace('.', '_')}").text = "x"
     return element
+
+
+def _concrete(abstract: str) -> st.SearchStrategy[str]:
+    """A type to send for an abstract field: any object type for APIObject (strangers too),
+    a concrete subtype for the others (a Recurrence is a DailyRecurrence, ...)."""
+    if abstract == "APIObject":
+        return st.sampled_from(OBJECT_TYPES)
+    found = [t for t in subtypes_of(abstract) if not complex_type(t).abstract]
+    return st.sampled_from(found or OBJECT_TYPES)
 
 
 @st.composite
@@ -133,9 +147,12 @@ def _wrap(tag: str) -> etree._Element:
 
 @st.composite
 def soap_body(draw: st.DrawFn) -> tuple[str, str]:
-    """(operation, request element as XML) for Create/Update/Delete/Retrieve/Perform/Describe."""
+    """(operation, request element as XML) for Create/Update/Delete/Retrieve/Perform/Describe
+    and Schedule."""
     operation = draw(
-        st.sampled_from(["Create", "Update", "Delete", "Retrieve", "Perform", "Describe"])
+        st.sampled_from(
+            ["Create", "Update", "Delete", "Retrieve", "Perform", "Describe", "Schedule"]
+        )
     )
     if operation in ("Create", "Update", "Delete"):
         request = _wrap(f"{operation}Request")
@@ -166,6 +183,19 @@ def soap_body(draw: st.DrawFn) -> tuple[str, str]:
             key = etree.SubElement(definition, f"{{{PARTNER}}}CustomerKey")
             key.text = draw(st.one_of(st.sampled_from(KEYS), xml_text))
             definitions.append(definition)
+    elif operation == "Schedule":
+        request = _wrap("ScheduleRequestMsg")
+        action = draw(st.sampled_from(["start", "Start", "stop", "x"]))
+        etree.SubElement(request, f"{{{PARTNER}}}Action").text = action
+        schedule = draw(object_element("Schedule", "ScheduleDefinition"))
+        del schedule.attrib[f"{{{XSI}}}type"]  # declared ScheduleDefinition; no xsi:type needed
+        request.append(schedule)
+        interactions = etree.SubElement(request, f"{{{PARTNER}}}Interactions")
+        for _ in range(draw(st.integers(0, 2))):
+            interaction = draw(object_element("Interaction", draw(object_types)))
+            key = etree.SubElement(interaction, f"{{{PARTNER}}}CustomerKey")
+            key.text = draw(st.one_of(st.sampled_from(KEYS), xml_text))
+            interactions.append(interaction)
     else:
         request = _wrap("DefinitionRequestMsg")
         requests = etree.SubElement(request, f"{{{PARTNER}}}DescribeRequests")

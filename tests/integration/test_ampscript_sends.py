@@ -128,12 +128,12 @@ def test_broken_content_is_refused_when_saved_with_part_line_and_column(sqlite_w
         "Create",
         create(
             "Email",
-            "<Name>Bad subject</Name><Subject>%%=HTTPGet('http://x')=%%</Subject>"
+            "<Name>Bad subject</Name><Subject>%%=Redirect('http://x')=%%</Subject>"
             "<TextBody>Hi</TextBody>",
         ),
         user=world.user,
     )
-    assert "Subject line 1, column 4: HTTPGet makes a network request" in text(
+    assert "Subject line 1, column 4: Redirect works on landing pages" in text(
         response, "p:Results/p:StatusMessage"
     )
 

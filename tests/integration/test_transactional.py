@@ -9,7 +9,16 @@ import time
 import pytest
 from tests.conftest import make_world
 from tests.integration.send_api_support import bearer
-from tests.support import SmtpServer, create, soap, text, wait_for
+from tests.support import (
+    SmtpServer,
+    create,
+    retrieve,
+    simple_filter,
+    soap,
+    text,
+    texts,
+    wait_for,
+)
 
 DEFS = "/messaging/v1/email/definitions"
 MESSAGES = "/messaging/v1/email/messages"
@@ -177,6 +186,46 @@ def test_a_single_send_is_delivered_personalised_and_followed_by_message_key(smt
         headers=w.auth,
     )
     assert (unknown.status_code, unknown.json()["errorcode"]) == (400, 109111)
+
+
+def test_events_name_the_definition_by_its_definition_id(smtp_world) -> None:
+    """A transactional definition's definitionId is the ObjectID of the triggered send
+    definition behind it in Marketing Cloud: its SentEvent and NotSentEvent carry it as
+    TriggeredSendDefinitionObjectID, so a SOAP Retrieve can follow a definition's sends."""
+    w = smtp_world
+    definition_id = w.client.post(DEFS, json=definition(), headers=w.auth).json()["definitionId"]
+    ok(
+        w,
+        "Create",
+        create(
+            "Subscriber",
+            "<EmailAddress>held@example.test</EmailAddress><SubscriberKey>c-held</SubscriberKey>"
+            "<Status>Held</Status>",
+        ),
+    )
+    reply = w.client.post(
+        MESSAGES,
+        json={
+            "definitionKey": "order-confirmation",
+            "recipients": [
+                recipient("c-1", "ann@example.test", name="ann"),
+                recipient("c-held", "held@example.test", name="hal"),
+            ],
+        },
+        headers=w.auth,
+    )
+    assert reply.status_code == 202, reply.text
+    wait_for(lambda: len(w.smtp.messages) == 1)
+    by_definition = simple_filter("TriggeredSendDefinitionObjectID", "equals", definition_id)
+    for event, key in (("SentEvent", "c-1"), ("NotSentEvent", "c-held")):
+        _, got = soap(
+            w.client,
+            "Retrieve",
+            retrieve(event, ["SubscriberKey", "TriggeredSendDefinitionObjectID"], by_definition),
+            user=w.user,
+        )
+        assert texts(got, "p:Results/p:SubscriberKey") == [key], event
+        assert texts(got, "p:Results/p:TriggeredSendDefinitionObjectID") == [definition_id]
 
 
 def test_batches_answer_per_recipient_and_have_a_limit(smtp_world) -> None:

@@ -49,8 +49,17 @@ def test_field_names_may_hold_letters_digits_underscore_space_hyphen(text: str, 
     assert template.render({field: "value"}) == "value"
 
 
-def test_unknown_and_none_fields_render_empty() -> None:
+def test_unknown_fields_render_as_written_and_none_as_empty() -> None:
+    # Marketing Cloud renders a name that is no attribute as written (ampscript-core's
+    # corpus, Language/attributes.txt "Name does not exist").
     template = compile_template("[%%Missing%%][%%Nothing%%]")
+
+    assert template.render({"nothing": None}) == "[%%Missing%%][]"
+    assert template.render({}) == "[%%Missing%%][%%Nothing%%]"
+
+
+def test_sends_render_unknown_fields_empty() -> None:
+    template = compile_template("[%%Missing%%][%%Nothing%%]", as_written=False)
 
     assert template.render({"nothing": None}) == "[][]"
     assert template.render({}) == "[][]"

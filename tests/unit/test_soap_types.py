@@ -30,6 +30,14 @@ RETYPED = {
     ("SenderProfile", "AutoForwardTriggeredSend"): "TriggeredSendDefinition",
     ("SenderProfile", "AutoReplyTriggeredSend"): "TriggeredSendDefinition",
 }
+# Fields Marketing Cloud documents for a type (mc-apis object pages) that the reference WSDL
+# lacks, appended after the reference's own: (name, type, many, required, nillable).
+EXTENDED = {
+    "SentEvent": [
+        ("ListID", "int", False, False, False),
+        ("SubscriberID", "int", False, False, False),
+    ],
+}
 MADE_ABSTRACT = {
     # Never sent without xsi:type by any client; the codec requires it when decoding.
     "APIObject",
@@ -53,7 +61,9 @@ REQUESTED_TYPES = """
         DefinitionResponseMsg VersionInfoRequestMsg VersionInfoResponseMsg
         SendClassificationTypeEnum SendDefinitionListTypeEnum DataSourceTypeEnum
         SubscriberStatus SimpleOperators LogicalOperators DataExtensionFieldType EventType
-        SaveAction"""
+        SaveAction ScheduleRequestMsg ScheduleResponseMsg ScheduleOptions ScheduleDefinition
+        ScheduleResult Recurrence MinutelyRecurrence HourlyRecurrence DailyRecurrence
+        WeeklyRecurrence MonthlyRecurrence YearlyRecurrence"""
 
 Shape = tuple  # (name, type or inline shape, many, required, nillable)
 
@@ -131,7 +141,7 @@ def test_complex_type_matches_reference(reference, name: str) -> None:
     ]
     if name in TRIMMED or name in STANDS_FOR:
         ref_fields = [shape for shape in ref_fields if shape in our_fields]
-    assert our_fields == ref_fields
+    assert our_fields == ref_fields + EXTENDED.get(name, [])
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,17 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-OPERATIONS = ["Create", "Retrieve", "Update", "Delete", "Describe", "Perform", "VersionInfo"]
+OPERATIONS = [
+    "Create",
+    "Retrieve",
+    "Update",
+    "Delete",
+    "Describe",
+    "Perform",
+    "VersionInfo",
+    "Schedule",
+]
+OPERATIONS += ["Configure", "Execute", "Extract"]  # profile attributes, LogUnsubEvent, extracts
 
 
 @pytest.fixture(scope="module")

@@ -103,6 +103,7 @@ TAGS: list[dict[str, Any]] = [
         "name": "Content Builder assets",
         "description": "Emails (the partner API's Emails too) and content blocks.",
     },
+    {"name": "campaigns", "description": "Campaigns and the assets associated with them."},
     {
         "name": "data extension rows",
         "description": "Marketing Cloud's REST row routes: upserts, async writes, rowset reads.",

@@ -25,12 +25,13 @@ PART_ORDER = ("HTMLBody", "TextBody", "Subject")
 by the text body and the subject line."""
 
 
-def compile_template(text: str) -> Template:
+def compile_template(text: str, as_written: bool = True) -> Template:
     """Compile one part; AMPscript that does not compile raises ``AmpscriptError`` (a
-    ``ValueError``) naming line and column."""
-    template = compile_personalization(text)
+    ``ValueError``) naming line and column. A ``%%Name%%`` the values lack renders as written
+    (Marketing Cloud's render of a name that is no attribute), or as "" if not ``as_written``."""
+    template = compile_personalization(text, as_written)
     if needs_ampscript(text, template):
-        return compile_content(text).template
+        return compile_content(text, as_written).template
     return template
 
 

@@ -87,6 +87,11 @@ class LoginFailed(AuthError):
     """Wrong credentials: an unknown user or client, or a wrong password or secret."""
 
 
+class InvalidGrant(AuthError):
+    """An authorization code or refresh token that is unknown, used, expired, or not the
+    caller's; or a PKCE verifier or redirect URI that does not match (OAuth's invalid_grant)."""
+
+
 class LoginThrottled(AuthError):
     """Too many failed logins for this user, client or address: refused without checking."""
 
@@ -142,6 +147,7 @@ ERR_GENERAL = 2  # general exception; also Sendwell's code for a malformed reque
 ERR_NOT_FOUND = 3  # the object to update (or act on) does not exist
 ERR_NO_ACCESS = 4  # "You don't have access to an account with ..."
 ERR_CANNOT_PERFORM = 5  # "Cannot perform {method} on objects of type {object}"
+ERR_NO_OBJECT = 6  # "No object specified at 0-based index {index}"
 ERR_UNSUPPORTED_TYPE = 8  # "This operation does not support the APIObject of type [type]"
 ERR_LOGIN = 12  # bad username or password (a Security fault)
 
@@ -186,6 +192,27 @@ TS_DEFINITION_NEW = 18001
 TS_DEFINITION_INVALID = 18002
 TS_SUBSCRIBER_PROCESSING = 18006
 TS_NO_VALID_SUBSCRIBERS = 180008
+
+# Schedule codes 140-194: "Error Codes 100-199 Perform and Schedule Method" (mc-apis,
+# 100_199_perform_and_schedule_method), triggered-transactional.md section 4.3.
+SCHEDULE_INVALID = 140  # Schedule_Validation Error
+SCHEDULE_RANGE_TYPE_MISSING = 150
+SCHEDULE_START_MISSING = 151
+SCHEDULE_END_MISSING = 152
+SCHEDULE_OCCURRENCES_MISSING = 153
+SCHEDULE_DAILY_PATTERN_MISSING = 160
+SCHEDULE_DAILY_INTERVAL_MISSING = 161
+SCHEDULE_WEEKLY_PATTERN_MISSING = 170
+SCHEDULE_MONTHLY_PATTERN_MISSING = 180
+SCHEDULE_MONTHLY_INTERVAL_MISSING = 181
+SCHEDULE_MONTHLY_DAY_MISSING = 182
+SCHEDULE_MONTHLY_WEEK_MISSING = 183
+SCHEDULE_MONTHLY_DAY_OF_WEEK_MISSING = 184
+SCHEDULE_YEARLY_PATTERN_MISSING = 190
+SCHEDULE_YEARLY_DAY_MISSING = 191
+SCHEDULE_YEARLY_DAY_OF_WEEK_MISSING = 192
+SCHEDULE_YEARLY_WEEK_MISSING = 193
+SCHEDULE_YEARLY_MONTH_MISSING = 194
 
 # DataExtension codes 310000-310099: "DataExtension Object Error Codes" (mc-apis,
 # 310000_310099_dataextension_object), soap-partner-api.md section 7.1.

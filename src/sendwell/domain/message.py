@@ -139,9 +139,9 @@ class CompiledMessage:
 
     def __init__(self, spec: MessageSpec) -> None:
         self._job_id = spec.job_id
-        self._subject = compile_template(spec.subject)
+        self._subject = compile_template(spec.subject, False)
         bodies = [
-            (compile_template(_lf(body)), subtype)
+            (compile_template(_lf(body), False), subtype)
             for body, subtype in ((spec.text, "plain"), (spec.html, "html"))
             if body is not None
         ]
@@ -152,10 +152,10 @@ class CompiledMessage:
         token = spec.message_id_token or secrets.token_hex(8)
         self._id_tail = f".{token}@{spec.message_id_domain}>"
         self._header_templates = tuple(
-            (name, compile_template(value)) for name, value in spec.recipient_headers
+            (name, compile_template(value, False)) for name, value in spec.recipient_headers
         )
         # The From name is personalised like the subject (a sender profile's "%%FromN%%").
-        from_name = compile_template(spec.from_name)
+        from_name = compile_template(spec.from_name, False)
         self.fields = self.fields.union(
             from_name.fields, *(t.fields for _, t in self._header_templates)
         )
@@ -238,7 +238,7 @@ class CompiledMessage:
         """
         _check_address(to_address)
         if self._scripts:
-            values = self._run_scripts(values, environment or DEFAULT_ENVIRONMENT)
+            values = self._run_scripts(values, environment or DEFAULT_ENVIRONMENT, seq)
         if "\r" in date or "\n" in date:
             raise ValueError("Date must be on one line")
         message_id = f"<{self._job_id}.{seq:d}{self._id_tail}"
@@ -269,9 +269,10 @@ class CompiledMessage:
         return RenderedMessage(b"".join(pieces), message_id, b"".join(wire))
 
     def _run_scripts(
-        self, values: Mapping[str, str | None], environment: RenderEnvironment
+        self, values: Mapping[str, str | None], environment: RenderEnvironment, seq: int
     ) -> dict[str, str | None]:
         context = Context(values, environment)
+        context.recipient = seq  # data writes happen once per (job, seq): retries repeat none
         for program, part in self._scripts:
             try:
                 program.run(context)

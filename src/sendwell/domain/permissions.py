@@ -51,6 +51,9 @@ LIST_AND_SUBSCRIBERS = Area("List and Subscribers", ("list_and_subscribers",))
 DATA_EXTENSIONS = Area("Data Extensions", ("data_extensions",))
 TRACKING_EVENTS = Area("Tracking Events", ("tracking_events",))
 ACCOUNTS = Area("Accounts", ("accounts",))
+# Marketing Cloud's "Campaign: Read, Write" (campaign_read, campaign_write: the /hub/v1/campaigns
+# rows of its REST scope table).
+CAMPAIGNS = Area("Campaign", ("campaign",))
 # The REST Send API's integrated sends: send-api-rest.md 6.6 (a design: Marketing Cloud's scope
 # table lists no /data/v1/integration/send rows) lets either scope family in.
 SEND_API = Area(
@@ -66,6 +69,7 @@ AREAS: tuple[Area, ...] = (
     TRACKING_EVENTS,
     ACCOUNTS,
     SEND_API,
+    CAMPAIGNS,
 )
 # Every scope Sendwell knows, in the order an installed package lists them.
 KNOWN_SCOPES: tuple[str, ...] = tuple(

@@ -7,9 +7,11 @@ a valid reference stays literal text, so ``50%% off`` renders as written.
 
 ``compile_personalization`` turns text into a ``Template``: an immutable sequence of literal
 strings and ``Slot`` parts. Rendering fills each slot from a mapping keyed by lower-cased field
-name; no parsing or regex happens per recipient. A field missing from the mapping (or ``None``)
-renders as the empty string: callers validate field existence once per job with
-``Template.fields``.
+name; no parsing or regex happens per recipient. A field missing from the mapping renders as
+written (``%%Nickname%%``), as Marketing Cloud renders a name that is no attribute, or as the
+empty string when the template is compiled with ``as_written=False`` (sends: Sendwell keeps no
+account-wide list of attributes, so a field a recipient lacks is an attribute without a value);
+``None`` renders as the empty string.
 
 System strings are supplied by the caller in the same mapping, under these keys:
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EMAIL_ADDR = "emailaddr"
 SUBSCRIBER_KEY = "_subscriberkey"
@@ -53,14 +55,16 @@ account and email details); text that uses one is compiled as AMPscript."""
 # longest attribute name.
 FIELD_REF = re.compile(r"%%([A-Za-z0-9_\-](?:[A-Za-z0-9_\- ]{0,126}[A-Za-z0-9_\-])?)%%")
 # Cheap pre-check; the AMPscript lexer decides exactly.
-_MAY_BE_SCRIPT = re.compile(r"%%\[|%%=|<script\b[^>]*\brunat", re.IGNORECASE)
+_MAY_BE_SCRIPT = re.compile(r"%%\[|%%=|<script\b[^>]*\brunat|\{\{\s*[./]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """A hole in a template, filled per recipient from ``values[key]``."""
+    """A hole in a template, filled per recipient from ``values[key]`` (``missing`` when the
+    values have no such key)."""
 
     key: str
+    missing: str = field(default="", compare=False)
 
 
 TemplatePart = str | Slot
@@ -69,7 +73,7 @@ TemplatePart = str | Slot
 class Template:
     """Literal text with slots; build with ``compile_template`` or from parts directly."""
 
-    __slots__ = ("_fields", "_parts", "_pieces", "_slots")
+    __slots__ = ("_fallbacks", "_fields", "_parts", "_pieces", "_slots")
 
     def __init__(self, parts: Iterable[TemplatePart]) -> None:
         merged: list[TemplatePart] = []
@@ -90,6 +94,10 @@ class Template:
         self._slots: tuple[tuple[int, str], ...] = tuple(
             (i, p.key) for i, p in enumerate(merged) if isinstance(p, Slot)
         )
+        # Slots that show something when the values lack their key: a second, rarer pass.
+        self._fallbacks: tuple[tuple[int, str, str], ...] = tuple(
+            (i, p.key, p.missing) for i, p in enumerate(merged) if isinstance(p, Slot) and p.missing
+        )
         self._fields = frozenset(key for _, key in self._slots)
 
     @property
@@ -103,11 +111,15 @@ class Template:
         return self._fields
 
     def render(self, values: Mapping[str, str | None]) -> str:
-        """Fill every slot from ``values``; missing or ``None`` values render as ""."""
+        """Fill every slot from ``values``: ``None`` renders as "", a missing key as the
+        slot's ``missing`` text."""
         pieces = self._pieces.copy()
         get = values.get
         for index, key in self._slots:
             pieces[index] = get(key) or ""
+        for index, key, missing in self._fallbacks:
+            if key not in values:
+                pieces[index] = missing
         return "".join(pieces)
 
     def __eq__(self, other: object) -> bool:
@@ -122,13 +134,14 @@ class Template:
         return f"Template({list(self._parts)!r})"
 
 
-def compile_personalization(text: str) -> Template:
-    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased)."""
+def compile_personalization(text: str, as_written: bool = True) -> Template:
+    """Split ``text`` into literals and ``%%field%%`` slots (field keys lower-cased); a field
+    the values lack renders as written, or as "" when ``as_written`` is false."""
     parts: list[TemplatePart] = []
     pos = 0
     for match in FIELD_REF.finditer(text):
         parts.append(text[pos : match.start()])
-        parts.append(Slot(match.group(1).lower()))
+        parts.append(Slot(match.group(1).lower(), match.group() if as_written else ""))
         pos = match.end()
     parts.append(text[pos:])
     return Template(parts)

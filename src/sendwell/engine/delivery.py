@@ -23,6 +23,7 @@ from sendwell.domain.ampscript import RecipientSkipped
 from sendwell.domain.bounces import Failure, refusal
 from sendwell.domain.clock import utcnow
 from sendwell.domain.retry import DomainGate, RetryPolicy
+from sendwell.engine import replies
 from sendwell.engine.prepared_job import PreparedJob
 from sendwell.engine.transports.base import FAILED, Envelope, Outcome, Transport
 from sendwell.store import ledger
@@ -69,6 +70,7 @@ async def deliver_chunk(
     if batches.lost:
         log.warning("job %s chunk %s: lease lost to another worker", job.job_id, claim.chunk_no)
         return
+    replies.count(o for o in delivered if o.ref > 0)
     outcomes = [o for o in delivered if o.ref > 0 and o.ref not in batches.recorded]
     for copy in (o for o in delivered if o.ref < 0 and o.status != "sent"):
         log.warning("job %s: a copy (CC/BCC/seed) was not delivered: %s", job.job_id, copy.reply)
@@ -206,14 +208,17 @@ def render_chunk(
             data = job.sign(data)
             wire = None if wire is None else data[: len(data) - len(message.data)] + wire
         mail_from = job.mail_from(row.seq, sender[1] if sender else None)
-        out.envelopes.append(Envelope(row.seq, mail_from, row.email, data, job.job_id, wire))
+        attempt = row.attempts + 1
+        out.envelopes.append(
+            Envelope(row.seq, mail_from, row.email, data, job.job_id, attempt, wire)
+        )
         # Copies carry a negative reference: they are delivered, not entered in the ledger.
         out.envelopes.extend(
-            Envelope(-row.seq, copy_sender, c, data, job.job_id, wire) for c in copies
+            Envelope(-row.seq, copy_sender, c, data, job.job_id, wire=wire) for c in copies
         )
         seed = job.seed_for(row.seq)
         if seed is not None:
-            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id, wire))
+            out.envelopes.append(Envelope(-row.seq, copy_sender, seed, data, job.job_id, wire=wire))
     return out
 
 

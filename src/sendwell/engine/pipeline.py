@@ -1,10 +1,10 @@
-"""The send pipeline a worker runs: due instances → audience → chunks → render → deliver.
+"""The send pipeline a worker runs: due starts → audience → chunks → render → deliver.
 
-``SendPipeline.step()`` does one unit of work (start one due REST instance, write one async row
-request, build one audience, or deliver one chunk) and says whether it found any. The
-in-process worker threads and ``sendwell worker`` processes just call it in a loop; Celery
-workers run one named unit per task (``units``, ``deliver``). A crashed step leaves a lease
-that lapses, and the work is taken up again.
+``SendPipeline.step()`` does one unit of work (start one due REST instance or one due SOAP
+scheduled send, write one async row request, build one audience, or deliver one chunk) and
+says whether it found any. The in-process worker threads and ``sendwell worker`` processes
+just call it in a loop; Celery workers run one named unit per task (``units``,
+``deliver``). A crashed step leaves a lease that lapses, and the work is taken up again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from sendwell.engine import audience_step
 from sendwell.engine.delivery import deliver_chunk
 from sendwell.engine.prepared_job import PreparedJobs
 from sendwell.engine.transports.base import Transport, open_transport
-from sendwell.services import async_rows, instance_start
+from sendwell.engine.transports.simulated import Simulated
+from sendwell.services import async_rows, events, instance_start, schedules
+from sendwell.services.faults import FaultBook
 from sendwell.store import jobs, ledger
 
 # The units of work before delivery, by kind, in the order a worker looks for them, with the
@@ -29,6 +31,7 @@ from sendwell.store import jobs, ledger
 # Celery worker runs them as tasks by these names; a new kind of work is a new entry here.
 UNITS = {
     "instance": "start_due_instance",
+    "schedule": "start_due_schedule",
     "rows": "write_rows",
     "audience": "build_audience",
 }
@@ -42,8 +45,10 @@ class SendPipeline:
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.transport = transport or transport_for(
-            settings.transport, engine, settings.record_batch_size
+        self.transport = transport or simulated(
+            transport_for(settings.transport, engine, settings.record_batch_size),
+            engine,
+            settings,
         )
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.jobs = PreparedJobs(engine, settings)
@@ -70,6 +75,14 @@ class SendPipeline:
         if instance is None:
             return False
         instance_start.start_instance(self.engine, instance, self.settings)
+        return True
+
+    def start_due_schedule(self) -> bool:
+        """Start one SOAP scheduled send whose time has come."""
+        scheduled = schedules.claim_due(self.engine, self.settings.lease_seconds)
+        if scheduled is None:
+            return False
+        schedules.start_due(self.engine, scheduled)
         return True
 
     def write_rows(self) -> bool:
@@ -106,6 +119,12 @@ class SendPipeline:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+
+
+def simulated(inner: Transport, engine: Engine, settings: Settings) -> Transport:
+    """``inner`` behind the mailbox simulator and the transport faults an operator injects."""
+    faults = FaultBook(engine, settings.fault_injection)
+    return Simulated(inner, engine, faults, events.key_for(settings))
 
 
 def transport_for(url: str, engine: Engine, record_every: int = 100) -> Transport:

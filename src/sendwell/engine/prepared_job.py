@@ -27,6 +27,7 @@ from sendwell.domain.tracking import (
 )
 from sendwell.domain.verp import ReturnPath
 from sendwell.engine.dkim_signing import DkimKeys
+from sendwell.services.ampscript_http import AllowedHttp
 from sendwell.services.lookups import job_environment
 from sendwell.store import jobs
 from sendwell.store.tracking import save_links
@@ -101,7 +102,14 @@ class PreparedJobs:
             message=message,
             profile_fields=profile_fields(spec, message),
             environment=job_environment(
-                self.engine, job_id, job.mid, spec, settings.system_utc_offset_minutes
+                self.engine,
+                job_id,
+                job.mid,
+                spec,
+                settings.system_utc_offset_minutes,
+                AllowedHttp.from_settings(settings),
+                secret,
+                settings.ampscript_pages_url,
             )
             if message.scripted
             else None,

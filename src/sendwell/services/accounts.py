@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -148,12 +149,18 @@ class Accounts:
         client_secret: str | None = None,
         units: list[int] = (),  # type: ignore[assignment]
         scope: str = DEFAULT_SCOPE,
+        app_type: str = "server",
+        redirect_uris: Sequence[str] = (),
     ) -> tuple[str, str]:
         """Create an installed package; returns (client_id, client_secret) — shown once.
 
         The secret is generated (256 bits) unless one is given: only tests and the demo's
         ``SENDWELL_DEMO_CLIENT_SECRET`` give one; ``sendwell package create`` never does.
+        ``app_type`` is its API integration's kind: ``server`` (server-to-server, client
+        credentials), ``web`` or ``public`` (authorization code at ``/v2/authorize``, back to one
+        of ``redirect_uris``; a public app has no secret, the one returned is never asked for).
         """
+        check_app(app_type, redirect_uris)
         client_id = client_id or new_token(18).lower().replace("-", "").replace("_", "")[:24]
         client_secret = client_secret or new_token(32)
         with self.engine.begin() as conn:
@@ -166,8 +173,10 @@ class Accounts:
                     client_id=client_id,
                     secret_hash=hash_client_secret(client_secret),
                     scope=scope,
-                    legacy_allowed=True,
+                    legacy_allowed=app_type == "server",
                     created_at=utcnow(),
+                    app_type=app_type,
+                    redirect_uris="\n".join(redirect_uris),
                 )
             ).inserted_primary_key[0]
             self._grant(conn, "package", pid, mid, units)
@@ -227,33 +236,43 @@ class Accounts:
                 raise LoginFailed("invalid_client")
             if is_unsalted_secret_hash(stored):
                 _upgrade_secret_hash(conn, pkg.id, client_secret)
-            mid = pkg.mid
-            if account_id is not None and account_id != pkg.mid:
-                if account_id not in self._allowed(conn, "package", pkg.id):
-                    raise Forbidden(
-                        "The client is not authorized to access the requested account_id."
-                    )
-                mid = account_id
-            granted = pkg.scope.split()
-            if scope is not None:
-                asked = scope.split()
-                unknown = [s for s in asked if s not in granted]
-                if unknown:
-                    raise ScopeError("invalid_scope: " + " ".join(unknown))
-                granted = asked
-            scope_text = " ".join(granted)
-            expires = utcnow() + timedelta(seconds=self.token_ttl)
-            access = new_token()
-            self._store_token(conn, access, "access", pkg.id, mid, scope_text, expires)
-            legacy_token = None
-            if legacy:
-                legacy_token = new_token()
-                self._store_token(conn, legacy_token, "legacy", pkg.id, mid, scope_text, expires)
-            conn.execute(delete(tokens).where(tokens.c.expires_at < utcnow() - timedelta(days=1)))
+            if pkg.app_type != "server":
+                # Marketing Cloud's web and public app integrations have no client credentials
+                # grant: they act for a user who signed in (inferred wording).
+                raise Forbidden(
+                    f"The client is a {pkg.app_type} app: use the authorization_code grant."
+                )
+            mid = self.acting_account(conn, pkg, pkg.mid, account_id)
+            scope_text = narrowed_scope(pkg.scope, scope)
+            access, legacy_token = self.store_access(conn, pkg.id, mid, scope_text, legacy)
         return IssuedToken(access, self.token_ttl - 120, scope_text, mid, legacy_token)
 
+    def acting_account(self, conn: Connection, pkg: Any, home: int, account_id: int | None) -> int:
+        """The account a token acts for: ``home``, or the business unit ``account_id`` names
+        if the package may act there."""
+        if account_id is None or account_id == home:
+            return home
+        if account_id != pkg.mid and account_id not in self._allowed(conn, "package", pkg.id):
+            raise Forbidden("The client is not authorized to access the requested account_id.")
+        return account_id
+
+    def store_access(
+        self, conn: Connection, package_id: int, mid: int, scope: str, legacy: bool = False
+    ) -> tuple[str, str | None]:
+        """A new access token (and legacy token) for a package; old tokens are swept."""
+        expires = utcnow() + timedelta(seconds=self.token_ttl)
+        access = new_token()
+        self.store_token(conn, access, "access", package_id, mid, scope, expires)
+        legacy_token = None
+        if legacy:
+            legacy_token = new_token()
+            self.store_token(conn, legacy_token, "legacy", package_id, mid, scope, expires)
+        conn.execute(delete(tokens).where(tokens.c.expires_at < utcnow() - timedelta(days=1)))
+        return access, legacy_token
+
     @staticmethod
-    def _store_token(conn, token, kind, package_id, mid, scope, expires) -> None:  # type: ignore[no-untyped-def]
+    def store_token(conn, token, kind, package_id, mid, scope, expires) -> None:  # type: ignore[no-untyped-def]
+        """Keep a token (its hash) of one kind: access, legacy or refresh."""
         conn.execute(
             insert(tokens).values(
                 token_hash=hash_token(token),
@@ -284,7 +303,7 @@ class Accounts:
     def _resolve_token(self, token_hash: str) -> tuple[Principal, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(tokens).where(tokens.c.token_hash == token_hash)).first()
-            if row is None:
+            if row is None or row.kind == "refresh":  # a refresh token only gets tokens
                 raise AuthError("Login failed", 12)
             if row.expires_at < utcnow():
                 raise TokenExpired("Token Expired", 12)
@@ -297,6 +316,31 @@ class Accounts:
         rights = Rights(frozenset(row.scope.split()))
         principal = Principal("package", row.package_id, row.mid, frozenset(allowed), rights)
         return principal, row.expires_at
+
+
+APP_TYPES = ("server", "web", "public")
+
+
+def check_app(app_type: str, redirect_uris: Sequence[str]) -> None:
+    """An integration type Sendwell knows, with the redirect URIs a web or public app needs."""
+    if app_type not in APP_TYPES:
+        raise Invalid(f"The app type must be one of {', '.join(APP_TYPES)}.")
+    if app_type != "server" and not redirect_uris:
+        raise Invalid(f"A {app_type} app needs at least one redirect URI.")
+    for uri in redirect_uris:
+        if not uri.startswith(("https://", "http://")) or any(c.isspace() for c in uri):
+            raise Invalid(f"The redirect URI {uri[:200]} is not an absolute http(s) URL.")
+
+
+def narrowed_scope(granted: str, asked: str | None) -> str:
+    """The scope a token gets: the package's, or the part of it asked for."""
+    if asked is None:
+        return granted
+    allowed = granted.split()
+    unknown = [s for s in asked.split() if s not in allowed]
+    if unknown:
+        raise ScopeError("invalid_scope: " + " ".join(unknown))
+    return " ".join(asked.split())
 
 
 def _upgrade_secret_hash(conn: Connection, package_id: int, client_secret: str) -> None:

@@ -9,9 +9,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from sendwell.domain import errors as e
 from sendwell.domain.clock import utcnow
-from sendwell.domain.errors import Duplicate, Invalid, NotFound, shown
+from sendwell.domain.errors import Duplicate, Invalid, NotFound, clipped, shown
 from sendwell.domain.filters import Filter
-from sendwell.services.catalog import Unsupported, find_ref, page
+from sendwell.domain.limits import parse_id
+from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
 from sendwell.services.row_values import check_row
 from sendwell.services.rules import de_fields, email_field, sendable_key_field, valid_email
 from sendwell.store.tables import de_rows, list_members, objects, subscribers
@@ -34,10 +35,7 @@ class SubscriberKind(Unsupported):
 
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         email = obj.get("EmailAddress")
-        if not valid_email(email):
-            raise Invalid(
-                f"The EmailAddress {shown(email)} is not valid.", e.SUBSCRIBER_EMAIL_INVALID
-            )
+        _check_email(email)
         key = obj.get("SubscriberKey") or email
         if self._row(conn, mid, key) is not None:
             raise Duplicate(
@@ -58,17 +56,10 @@ class SubscriberKind(Unsupported):
         return self._to_api(conn, self._row(conn, mid, key))
 
     def update(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
-        key = obj.get("SubscriberKey") or obj.get("EmailAddress")
-        row = self._row(conn, mid, key) if key else None
-        if row is None:
-            raise NotFound(f"The subscriber {shown(key)} was not found.", e.ERR_NOT_FOUND)
+        row = self.find(conn, mid, obj)
         values: dict[str, Any] = {}
         if obj.get("EmailAddress"):
-            if not valid_email(obj["EmailAddress"]):
-                raise Invalid(
-                    f"The EmailAddress {shown(obj['EmailAddress'])} is not valid.",
-                    e.SUBSCRIBER_EMAIL_INVALID,
-                )
+            _check_email(obj["EmailAddress"])
             values["email"] = obj["EmailAddress"]
         if obj.get("Status"):
             values["status"] = _status(obj["Status"])
@@ -82,10 +73,7 @@ class SubscriberKind(Unsupported):
         return self._to_api(conn, self._row(conn, mid, row.subscriber_key))
 
     def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
-        key = obj.get("SubscriberKey") or obj.get("EmailAddress")
-        row = self._row(conn, mid, key) if key else None
-        if row is None:
-            raise NotFound(f"The subscriber {shown(key)} was not found.", e.ERR_NOT_FOUND)
+        row = self.find(conn, mid, obj)
         conn.execute(delete(list_members).where(list_members.c.subscriber_id == row.id))
         conn.execute(delete(subscribers).where(subscribers.c.id == row.id))
         return {"__type__": "Subscriber", "SubscriberKey": row.subscriber_key}
@@ -97,6 +85,28 @@ class SubscriberKind(Unsupported):
             select(subscribers).where(subscribers.c.mid == mid).order_by(subscribers.c.id)
         )
         return page((self._to_api(conn, r, lists=False) for r in rows), tree, offset, limit)
+
+    def find(self, conn: Connection, mid: int, obj: Mapping[str, Any]) -> Any:
+        """The subscriber ``obj`` names: by ``ID``, else ``SubscriberKey``, else
+        ``EmailAddress`` (the key of a subscriber made without one); NotFound otherwise."""
+        if obj.get("ID"):
+            sid = parse_id(obj["ID"])
+            row = conn.execute(
+                select(subscribers).where(subscribers.c.mid == mid, subscribers.c.id == sid)
+            ).first()
+            what = f"with ID {clipped(obj['ID'])}"
+        else:
+            key = obj.get("SubscriberKey") or obj.get("EmailAddress")
+            if not key:
+                raise Invalid(
+                    "The subscriber needs an ID, a SubscriberKey or an EmailAddress.",
+                    e.ERR_NOT_FOUND,
+                )
+            row = self._row(conn, mid, key)
+            what = f"with SubscriberKey {shown(key)}"
+        if row is None:
+            raise NotFound(f"The subscriber {what} was not found.", e.ERR_NOT_FOUND)
+        return row
 
     @staticmethod
     def _row(conn: Connection, mid: int, key: str) -> Any:
@@ -110,7 +120,7 @@ class SubscriberKind(Unsupported):
             ref = {"ID": item.get("ID")} if item.get("ID") else item.get("List") or item
             row = find_ref(conn, mid, "List", ref)
             if row is None:
-                raise Invalid(f"List {shown(item.get('ID'))} was not found.", e.ESD_LIST_NOT_FOUND)
+                raise Invalid(f"List {describe_ref(ref)} was not found.", e.ESD_LIST_NOT_FOUND)
             status = _status(item.get("Status") or "Active")
             key = (list_members.c.list_id == row.id) & (list_members.c.subscriber_id == sid)
             if conn.execute(select(list_members.c.list_id).where(key)).first():
@@ -146,6 +156,13 @@ class SubscriberKind(Unsupported):
             )
             out["Lists"] = [{"ID": m.list_id, "Status": m.status} for m in members]
         return out
+
+
+def _check_email(email: Any) -> None:
+    if not email:
+        raise Invalid("The subscriber needs an EmailAddress.", e.SUBSCRIBER_EMAIL_INVALID)
+    if not valid_email(email):
+        raise Invalid(f"The EmailAddress {shown(email)} is not valid.", e.SUBSCRIBER_EMAIL_INVALID)
 
 
 def _status(value: str) -> str:
@@ -184,7 +201,10 @@ class DataExtensionObjectKind(Unsupported):
             raise Invalid(
                 "Updating a row needs the data extension's primary key fields.", e.DE_ROW_INVALID
             )
-        # Marketing Cloud's Update with UpdateAdd semantics: upsert
+        # Marketing Cloud's Update with UpdateAdd semantics: upsert; SaveAction UpdateOnly
+        # (operations' "__update_only__") refuses a row that is not there.
+        if obj.get("__update_only__") and not _row_exists(conn, de, data):
+            raise NotFound("No row with that key exists.", e.DE_ROW_NOT_FOUND)
         return _row_to_api(de, upsert_row(conn, de, data))
 
     def delete(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
@@ -225,8 +245,23 @@ class DataExtensionObjectKind(Unsupported):
                 )
             ).first()
         if row is None:
-            raise NotFound(f"Data extension {ref or '(none named)'} was not found.", e.DE_NOT_FOUND)
+            if not ref:
+                raise Invalid(
+                    "The data extension row needs the CustomerKey or Name of its data extension.",
+                    e.DE_NOT_FOUND,
+                )
+            raise NotFound(f"The data extension {describe_ref(ref)} was not found.", e.DE_NOT_FOUND)
         return row
+
+
+def _row_exists(conn: Connection, de: Any, data: Mapping[str, str]) -> bool:
+    key = row_key(de.props, data)
+    return key is not None and (
+        conn.execute(
+            select(de_rows.c.id).where(de_rows.c.de_id == de.id, de_rows.c.row_key == key)
+        ).first()
+        is not None
+    )
 
 
 def insert_rows(conn: Connection, de: Any, rows: Iterable[dict[str, str]]) -> int:

@@ -7,10 +7,11 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 
 from sendwell.domain.errors import NotFound
 from sendwell.domain.limits import parse_id
+from sendwell.store import captured as store
 from sendwell.store.tables import captured_messages
 
 
@@ -78,10 +79,9 @@ def parsed(data: bytes) -> dict[str, Any]:
 
 
 def clear_captured(engine: Engine, mid: int) -> int:
+    """Delete every message captured for the account; how many there were."""
     with engine.begin() as conn:
-        return conn.execute(
-            delete(captured_messages).where(captured_messages.c.mid == mid)
-        ).rowcount
+        return store.clear(conn, mid)
 
 
 def _summary(row: Any) -> CapturedSummary:

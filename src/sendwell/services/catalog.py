@@ -103,9 +103,7 @@ class CatalogKind(Unsupported):
             props = self.normalise(conn, mid, props, None)
         key = obj.get("CustomerKey") or new_guid()
         if _find(conn, mid, self.type_name, {"CustomerKey": key}) is not None:
-            raise Duplicate(
-                f"A {self.type_name} with CustomerKey {shown(key)} already exists.", ERR_DUPLICATE
-            )
+            raise Duplicate(_in_use(self.type_name, key), ERR_DUPLICATE)
         stamp = utcnow()
         row_id = conn.execute(
             insert(objects).values(
@@ -134,9 +132,7 @@ class CatalogKind(Unsupported):
         new_key = obj.get("CustomerKey")
         if new_key and new_key != row.customer_key and (obj.get("ObjectID") or obj.get("ID")):
             if _find(conn, mid, self.type_name, {"CustomerKey": new_key}) is not None:
-                raise Duplicate(
-                    f"A {self.type_name} with CustomerKey {shown(new_key)} already exists."
-                )
+                raise Duplicate(_in_use(self.type_name, new_key))
             values["customer_key"] = new_key
         conn.execute(update(objects).where(objects.c.id == row.id).values(**values))
         return self.to_api(conn.execute(select(objects).where(objects.c.id == row.id)).one())
@@ -204,6 +200,13 @@ def _find(conn: Connection, mid: int, type_name: str, ref: Mapping[str, Any]) ->
     else:
         raise Invalid(f"{type_name} needs an ID, ObjectID or CustomerKey.", DE_NOT_FOUND)
     return conn.execute(query.limit(1)).first()
+
+
+def _in_use(type_name: str, key: str) -> str:
+    """The message of a duplicate CustomerKey. Clients written against Marketing Cloud look
+    for "already in use" in it (FuelSDKWrapper's check_response raises ObjectAlreadyExists on
+    that phrase), so the phrase is Marketing Cloud's (inferred from that client)."""
+    return f"The Customer Key {shown(key)} is already in use: a {type_name} already exists with it."
 
 
 def find_ref(conn: Connection, mid: int, type_name: str, ref: Mapping[str, Any] | None) -> Any:

@@ -1,6 +1,7 @@
 """What AMPscript's ``ContentBlockByName``, ``ContentBlockByKey`` and ``ContentBlockByID`` read
 during a send: the account's Content Builder content blocks, and its emails (an email's content is
-its HTML view).
+its HTML view); ``ContentArea`` and ``ContentAreaByName`` read its classic content areas
+(``services.content_areas``).
 
 ``AccountContent`` is made once per job (or preview) and asked once per recipient or more, so it
 keeps every answer, found or not: a block costs one query per job, however many recipients use it.
@@ -18,9 +19,11 @@ from sqlalchemy import Engine, case, func, select
 
 from sendwell.domain.limits import parse_id
 from sendwell.services.asset_json import BLOCK_TYPE, EMAIL_TYPE, EXTRAS, STORED_TYPES
+from sendwell.services.content_areas import area_content
 from sendwell.store.tables import objects
 
 LOOKUPS = ("name", "key", "id")
+AREA_LOOKUPS = ("area_id", "area_name")  # classic content areas (services.content_areas)
 
 
 class AccountContent:
@@ -35,8 +38,9 @@ class AccountContent:
     def block(self, by: str, ref: str) -> str | None:
         """The content of the block (or email) that ``ref`` names; ``by`` is "name", "key" or
         "id". None when the account has none."""
-        if by not in LOOKUPS:
-            raise ValueError(f"by must be one of {', '.join(LOOKUPS)}, not {by!r}")
+        if by not in LOOKUPS + AREA_LOOKUPS:
+            choices = ", ".join(LOOKUPS + AREA_LOOKUPS)
+            raise ValueError(f"by must be one of {choices}, not {by!r}")
         wanted = (by, str(ref))
         with self._lock:
             if wanted in self._found:
@@ -47,6 +51,9 @@ class AccountContent:
         return content
 
     def _read(self, by: str, ref: str) -> str | None:
+        if by in AREA_LOOKUPS:
+            with self.engine.connect() as conn:
+                return area_content(conn, self.mid, by, ref)  # type: ignore[arg-type]
         query = select(objects.c.type, objects.c.props).where(
             objects.c.mid == self.mid, objects.c.type.in_(STORED_TYPES)
         )

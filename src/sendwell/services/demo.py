@@ -97,6 +97,8 @@ def ensure_demo(engine: Engine, settings: Settings, subscribers: int = 1000) -> 
         )
         load_demo_objects(engine, DEMO_MID, subscribers)
         load_demo_salesforce_send(engine, DEMO_MID)
+    if not _has_single_sends(engine, DEMO_MID):  # also for demo databases made before them
+        load_demo_single_sends(engine, DEMO_MID)
     if not _has_definition(engine, DEMO_CHILD_MID):  # also for demo databases made before it
         load_demo_objects(
             engine,
@@ -124,6 +126,59 @@ def _has_definition(engine: Engine, mid: int) -> bool:
     with engine.connect() as conn:
         found = find_ref(conn, mid, "EmailSendDefinition", {"CustomerKey": "Definition_Key"})
     return found is not None
+
+
+ORDER_TEXT = (
+    '%%[ SET @name = AttributeValue("FirstName") IF Empty(@name) THEN SET @name = "there"'
+    " ENDIF ]%%Hi %%=v(@name)=%%,\n\nyour order %%OrderNo%% is confirmed.\n"
+)
+
+
+def _has_single_sends(engine: Engine, mid: int) -> bool:
+    with engine.connect() as conn:
+        found = find_ref(conn, mid, "TriggeredSendDefinition", {"CustomerKey": "Demo_Triggered"})
+    return found is not None
+
+
+def load_demo_single_sends(engine: Engine, mid: int) -> None:
+    """A started triggered send definition (``Demo_Triggered``) and a transactional
+    definition (``demo-order``), both sending an order confirmation (asset ``demo_order``)."""
+    from sendwell.services import transactional_definitions
+
+    with engine.begin() as conn:
+        email = KINDS["Email"].create(
+            conn,
+            mid,
+            {
+                "__type__": "Email",
+                "CustomerKey": "demo_order",
+                "Name": "Demo Order Confirmation",
+                "Subject": "Order %%OrderNo%% confirmed",
+                "TextBody": ORDER_TEXT,
+            },
+        )
+        KINDS["TriggeredSendDefinition"].create(
+            conn,
+            mid,
+            {
+                "__type__": "TriggeredSendDefinition",
+                "CustomerKey": "Demo_Triggered",
+                "Name": "Demo triggered send",
+                "Email": {"ID": email["ID"]},
+                "SendClassification": {"CustomerKey": "Default Transactional"},
+                "TriggeredSendStatus": "Active",
+            },
+        )
+        transactional_definitions.create(
+            conn,
+            mid,
+            {
+                "definitionKey": "demo-order",
+                "name": "Demo order confirmation",
+                "content": {"customerKey": "demo_order"},
+                "subscriptions": {"list": "All Subscribers"},
+            },
+        )
 
 
 def load_demo_salesforce_send(engine: Engine, mid: int) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select
 from sendwell.config import Settings, resolve_secret_key
 from sendwell.domain.clock import utcnow
 from sendwell.domain.filters import Filter, equality_on
-from sendwell.domain.jobs import JobOrigin
+from sendwell.domain.jobs import CONTINUOUS_ORIGINS
 from sendwell.domain.tracking import fill_link, same_origin, tracking_key, verify
 from sendwell.services.catalog import Unsupported, page
 from sendwell.store import tracking as store
@@ -165,7 +165,7 @@ class TrackingEventKind(Unsupported):
             .outerjoin(
                 objects,
                 (objects.c.id == send_jobs.c.definition_id)
-                & (send_jobs.c.origin == JobOrigin.TRIGGERED_SEND_DEFINITION),
+                & send_jobs.c.origin.in_(CONTINUOUS_ORIGINS),
             )
             .outerjoin(
                 recipients,
@@ -189,7 +189,10 @@ class TrackingEventKind(Unsupported):
             "SubscriberKey": row.subscriber_key,
             "EventDate": row.event_date,
             "EventType": row.event_type,
-            # A triggered send's events name its definition and request (BatchID).
+            # A triggered or transactional send's events name its definition and request
+            # (BatchID). A transactional definition's definitionId is the ObjectID of the
+            # TriggeredSendDefinition behind it in Marketing Cloud (its journey's
+            # triggeredSendId), so its events carry that ID too.
             "TriggeredSendDefinitionObjectID": row.definition_object_id,
             "BatchID": row.batch_id if row.definition_object_id else None,
         }
@@ -203,10 +206,21 @@ def _click(row: Any) -> dict[str, Any]:
 
 
 def _unsub(row: Any) -> dict[str, Any]:
-    return {"IsMasterUnsubscribed": bool((row.details or {}).get("master", True))}
+    details = row.details or {}
+    event = {"IsMasterUnsubscribed": bool(details.get("master", True))}
+    if details.get("list_id"):  # a LogUnsubEvent from one list
+        event["List"] = {"__type__": "List", "ID": details["list_id"]}
+    return event
 
 
 OPEN_EVENT = TrackingEventKind("OpenEvent", ("Open",))
 CLICK_EVENT = TrackingEventKind("ClickEvent", ("Click",), _click)
 UNSUB_EVENT = TrackingEventKind("UnsubEvent", ("Unsubscribe",), _unsub)
 NOT_SENT_EVENT = TrackingEventKind("NotSentEvent", ("NotSent",))
+# Sendwell has no surveys and no forward-to-a-friend: these are always empty, but retrievable
+# and filterable by every property the WSDL gives them.
+SURVEY_EVENT = TrackingEventKind("SurveyEvent", ("Survey",))
+FORWARDED_EMAIL_EVENT = TrackingEventKind("ForwardedEmailEvent", ("ForwardedEmail",))
+FORWARDED_EMAIL_OPT_IN_EVENT = TrackingEventKind(
+    "ForwardedEmailOptInEvent", ("ForwardedEmailOptIn",)
+)

@@ -46,32 +46,30 @@ def for_email_send_definition(
     email = find_ref(conn, mid, "Email", props.get("Email"))
     if email is None:
         raise Invalid("The definition's Email no longer exists.", e.ESD_EMAIL_NOT_FOUND)
-    content, subject = _content(email, props.get("EmailSubject"), e.ESD_INVALID_PERSONALIZATION)
     classification = find_ref(conn, mid, "SendClassification", props.get("SendClassification"))
     if classification is None:
         raise Invalid(
             "The definition's SendClassification no longer exists.", e.ESD_CLASSIFICATION_NOT_FOUND
         )
     profile_ref = props.get("SenderProfile") or classification.props.get("SenderProfile")
-    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, sender)
+    common = _sending(
+        conn,
+        mid,
+        email,
+        props.get("EmailSubject"),
+        classification,
+        profile_ref,
+        sender,
+        e.ESD_INVALID_PERSONALIZATION,
+    )
     sources: list[AudienceSource] = []
     exclusions: list[AudienceSource] = []
     for item in props.get("SendDefinitionList") or []:
         target = sources if item["SendDefinitionListType"] == "SourceList" else exclusions
         target.append(_audience_source(conn, mid, item))
     return JobSpec(
-        definition=DefinitionRef(
-            id=definition.id,
-            object_id=definition.object_id,
-            customer_key=definition.customer_key,
-            name=definition.name,
-        ),
-        email=content,
-        subject=subject,
-        from_name=from_name,
-        from_address=from_address,
-        reply_to=reply_to,
-        classification=_classification_type(classification),
+        definition=_object_ref(definition),
+        **common,
         sources=tuple(sources),
         exclusions=tuple(exclusions),
         dedupe_by_email=bool(props.get("DeduplicateByEmail")),
@@ -93,9 +91,6 @@ def for_send_api_definition(
             f"Salesforce Send Unknown Email: no email with Id {body['EmailId']}",
             e.REST_INVALID_VALUE,
         )
-    content, subject = _content(email, body.get("EmailSubject"), e.REST_INVALID_VALUE)
-    if not body.get("IsMultipartMIME", True) and content.html:
-        content = replace(content, text=None)  # single-part: the HTML alone
     classification = find_ref(
         conn, mid, "SendClassification", {"ID": int(body["SendClassificationId"])}
     )
@@ -103,19 +98,25 @@ def for_send_api_definition(
         raise Invalid("The definition's send classification no longer exists", e.REST_INVALID_VALUE)
     override = body.get("OverrideSenderProfileId")
     profile_ref = {"ID": int(override)} if override else classification.props.get("SenderProfile")
-    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, {})
+    common = _sending(
+        conn,
+        mid,
+        email,
+        body.get("EmailSubject"),
+        classification,
+        profile_ref,
+        {},
+        e.REST_INVALID_VALUE,
+    )
+    if not body.get("IsMultipartMIME", True) and common["email"].html:
+        common["email"] = replace(common["email"], text=None)  # single-part: the HTML alone
     exclusions = (SyncSource(sync_id, "exclusion"),) if body.get("Exclusions") else ()
     return JobSpec(
         origin=JobOrigin.SEND_DEFINITION,
         definition=DefinitionRef(
             id=definition.id, customer_key=definition.external_key, name=definition.name
         ),
-        email=content,
-        subject=subject,
-        from_name=from_name,
-        from_address=from_address,
-        reply_to=reply_to,
-        classification=_classification_type(classification),
+        **common,
         sources=(SyncSource(sync_id, "target"),),
         exclusions=exclusions,
         dedupe_by_email=bool(body.get("DedupeByEmail")),
@@ -135,8 +136,6 @@ def for_triggered_send_definition(conn: Connection, mid: int, definition: Any) -
     email = find_ref(conn, mid, "Email", props.get("Email"))
     if email is None:
         raise Invalid("The definition's Email no longer exists.", e.TSD_EMAIL_NOT_FOUND)
-    subject = props.get("EmailSubject") or props.get("DynamicEmailSubject")
-    content, subject = _content(email, subject, e.TSD_INVALID_PERSONALIZATION)
     classification = find_ref(conn, mid, "SendClassification", props.get("SendClassification"))
     if classification is None:
         raise Invalid(
@@ -145,21 +144,22 @@ def for_triggered_send_definition(conn: Connection, mid: int, definition: Any) -
         )
     profile_ref = props.get("SenderProfile") or classification.props.get("SenderProfile")
     own = {k: props[k] for k in ("FromName", "FromAddress") if props.get(k)}
-    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, own)
+    subject = props.get("EmailSubject") or props.get("DynamicEmailSubject")
+    common = _sending(
+        conn,
+        mid,
+        email,
+        subject,
+        classification,
+        profile_ref,
+        own,
+        e.TSD_INVALID_PERSONALIZATION,
+    )
+    common["reply_to"] = props.get("ReplyToAddress") or common["reply_to"]
     return JobSpec(
         origin=JobOrigin.TRIGGERED_SEND_DEFINITION,
-        definition=DefinitionRef(
-            id=definition.id,
-            object_id=definition.object_id,
-            customer_key=definition.customer_key,
-            name=definition.name,
-        ),
-        email=content,
-        subject=subject,
-        from_name=from_name,
-        from_address=from_address,
-        reply_to=props.get("ReplyToAddress") or reply_to,
-        classification=_classification_type(classification),
+        definition=_object_ref(definition),
+        **common,
         send_logging=bool(props.get("IsSendLogging", True)),
         tracking=not props.get("SuppressTracking"),
         cc=addresses(props.get("CCEmail")),
@@ -177,7 +177,6 @@ def for_transactional_definition(conn: Connection, mid: int, definition: Any) ->
             "MCMS_UTM_Validation_InvalidValue_content: the definition's email no longer exists",
             e.REST_INVALID_VALUE,
         )
-    content, subject = _content(email, None, e.REST_INVALID_VALUE)
     classification = find_ref(
         conn, mid, "SendClassification", {"CustomerKey": body.get("classification")}
     )
@@ -186,24 +185,13 @@ def for_transactional_definition(conn: Connection, mid: int, definition: Any) ->
             "MCMS_UTM_Validation_InvalidValue_classification: it no longer exists",
             e.REST_INVALID_VALUE,
         )
-    from_name, from_address, reply_to = resolve_sender(
-        conn, mid, classification.props.get("SenderProfile"), {}
-    )
+    profile_ref = classification.props.get("SenderProfile")
+    common = _sending(conn, mid, email, None, classification, profile_ref, {}, e.REST_INVALID_VALUE)
     options = body.get("options") or {}
     return JobSpec(
         origin=JobOrigin.TRANSACTIONAL_EMAIL,
-        definition=DefinitionRef(
-            id=definition.id,
-            object_id=definition.object_id,
-            customer_key=definition.customer_key,
-            name=definition.name,
-        ),
-        email=content,
-        subject=subject,
-        from_name=from_name,
-        from_address=from_address,
-        reply_to=reply_to,
-        classification=_classification_type(classification),
+        definition=_object_ref(definition),
+        **common,
         # "Send logging only with auto send logging" (docs): kept, as triggered sends do.
         send_logging=True,
         tracking=options.get("trackLinks", True) is not False,
@@ -211,6 +199,37 @@ def for_transactional_definition(conn: Connection, mid: int, definition: Any) ->
         bcc=addresses(options.get("bcc")),
         message_token=secrets.token_hex(8),
     )
+
+
+def _object_ref(row: Any) -> DefinitionRef:
+    """A partner API object (or one stored like one) as the job's definition."""
+    return DefinitionRef(
+        id=row.id, object_id=row.object_id, customer_key=row.customer_key, name=row.name
+    )
+
+
+def _sending(
+    conn: Connection,
+    mid: int,
+    email: Any,
+    subject: str | None,
+    classification: Any,
+    profile_ref: Mapping[str, Any] | None,
+    sender: Mapping[str, Any],
+    code: int,
+) -> dict[str, Any]:
+    """What every constructor resolves alike: the content (checked), the subject line (the
+    definition's, else the email's), the sender and the classification's type."""
+    content, subject = _content(email, subject, code)
+    from_name, from_address, reply_to = resolve_sender(conn, mid, profile_ref, sender)
+    return {
+        "email": content,
+        "subject": subject,
+        "from_name": from_name,
+        "from_address": from_address,
+        "reply_to": reply_to,
+        "classification": _classification_type(classification),
+    }
 
 
 def _content(email: Any, subject_override: str | None, code: int) -> tuple[EmailContent, str]:

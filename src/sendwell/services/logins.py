@@ -20,7 +20,7 @@ import hmac
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -168,10 +168,21 @@ class Logins:
         self, client_id: str, client_secret: str, address: str | None, **options: object
     ) -> IssuedToken:
         """``Accounts.issue_token`` behind the throttle of the client id and the address."""
+        return self.client_grant(
+            client_id,
+            address,
+            lambda: self.accounts.issue_token(client_id, client_secret, **options),  # type: ignore[arg-type]
+        )
+
+    def client_grant(
+        self, client_id: str, address: str | None, grant: Callable[[], IssuedToken]
+    ) -> IssuedToken:
+        """Any token grant that checks a client (``grant``), behind the same throttle: a wrong
+        secret counts against the client id and the address."""
         keys = _keys(LoginKeyKind.CLIENT, client_id, address)
         self.guard.check(keys)
         try:
-            issued = self.accounts.issue_token(client_id, client_secret, **options)  # type: ignore[arg-type]
+            issued = grant()
         except LoginFailed:
             self.guard.failed(keys)
             raise

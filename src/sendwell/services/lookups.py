@@ -18,9 +18,15 @@ from sqlalchemy import Engine, func, or_, select
 
 from sendwell.domain.ampscript import RenderEnvironment
 from sendwell.domain.ampscript.data_functions import same_cell
+from sendwell.domain.ampscript.runtime import HttpSource
 from sendwell.domain.ampscript.values import decimal_text, number_or_none
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.jobs import JobSpec
+from sendwell.services.ampscript_api import AccountApi
+from sendwell.services.ampscript_crm import AccountCrm
+from sendwell.services.ampscript_writes import DataExtensionWrites
+from sendwell.services.content_blocks import AccountContent
+from sendwell.services.key_store import AccountKeys
 from sendwell.store.tables import accounts, de_rows, objects
 
 Row = Mapping[str, object]
@@ -59,6 +65,17 @@ class DataExtensionLookups:
                 )
             ]
         return found
+
+    def forget(self, data_extension: str) -> None:
+        """Read the data extension anew next time: content wrote to it."""
+        name = data_extension.strip().lower()
+        with self._lock:
+            if name in self._tables:
+                self._tables.pop(name)
+                self._indexes = {k: v for k, v in self._indexes.items() if k[0] != name}
+            else:  # named another way (its customer key) than it was read: forget them all
+                self._tables.clear()
+                self._indexes.clear()
 
     def _table(self, name: str) -> list[Row] | None:
         if name not in self._tables:
@@ -133,9 +150,14 @@ def job_environment(
     mid: int,
     spec: JobSpec,
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+    http: HttpSource | None = None,
+    secret_key: str = "",
+    pages_url: str = "",
 ) -> RenderEnvironment:
     """The AMPscript environment of a send job, made once and kept for its next chunks;
-    ``Now()`` is system time, UTC plus ``utc_offset_minutes``."""
+    ``Now()`` is system time, UTC plus ``utc_offset_minutes``; ``http`` serves HTTPGet and
+    HTTPPost (None: they are refused); ``secret_key`` opens the account's key store;
+    ``pages_url`` is where CloudPagesURL links."""
     with _environments_lock:
         jobs = _environments.setdefault(engine, OrderedDict())
         found = jobs.get(job_id)
@@ -150,8 +172,16 @@ def job_environment(
         reply_name=spec.from_name,
         reply_address=spec.reply_to or spec.from_address,
     )
+    reader = DataExtensionLookups(engine, mid)
     made = RenderEnvironment(
-        data=DataExtensionLookups(engine, mid),
+        data=reader,
+        content=AccountContent(engine, mid),
+        http=http,
+        writes=DataExtensionWrites(engine, mid, job_id, reader),
+        api=AccountApi(engine, mid, job_id),
+        crm=AccountCrm(engine, mid, secret_key, job_id),
+        pages_url=pages_url,
+        keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
         system=system,
         utc_offset_minutes=utc_offset_minutes,
     )

@@ -18,10 +18,17 @@ from sqlalchemy import Engine, select
 
 from sendwell.domain.ampscript import AmpscriptError, RenderEnvironment
 from sendwell.domain.ampscript.data_functions import rows_matching
+from sendwell.domain.ampscript.runtime import HttpSource
 from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.content import render_parts
 from sendwell.domain.errors import REST_NOT_FOUND, NotFound
+from sendwell.services.ampscript_api import PreviewApi
+from sendwell.services.ampscript_crm import PreviewCrm
+from sendwell.services.ampscript_writes import PreviewWrites
+from sendwell.services.block_folder import DirectoryBlocks
 from sendwell.services.catalog import find_ref
+from sendwell.services.content_blocks import AccountContent
+from sendwell.services.key_store import AccountKeys
 from sendwell.services.lookups import DataExtensionLookups, system_strings
 from sendwell.store.tables import subscribers
 
@@ -35,6 +42,9 @@ def preview_email(
     subscriber_key: str | None,
     attributes: Mapping[str, Any],
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+    secret_key: str = "",
+    http: HttpSource | None = None,
+    pages_url: str = "",
 ) -> dict[str, str | None]:
     """``{"subject", "html", "text"}`` of an account's email for one subscriber; ``Now()``
     is system time, UTC plus ``utc_offset_minutes``.
@@ -62,8 +72,16 @@ def preview_email(
     values.update(_lowered(attributes))
     if subscriber_key:
         values["_subscriberkey"] = subscriber_key
+    reader = DataExtensionLookups(engine, mid)
     environment = RenderEnvironment(
-        data=DataExtensionLookups(engine, mid),
+        data=reader,
+        writes=PreviewWrites(reader),  # a preview changes no data
+        api=PreviewApi(engine, mid),
+        crm=PreviewCrm(engine, mid, secret_key),
+        keys=AccountKeys(engine, mid, secret_key) if secret_key else None,
+        http=http,
+        pages_url=pages_url,
+        content=AccountContent(engine, mid),
         system=system_strings(engine, mid, email.id, email.props.get("Name")),
         message_context="PREVIEW",
         utc_offset_minutes=utc_offset_minutes,
@@ -117,17 +135,28 @@ def render_file(
     attributes: Mapping[str, Any],
     data: CsvDataExtensions,
     utc_offset_minutes: int = SYSTEM_UTC_OFFSET_MINUTES,
+    content_dir: Path | None = None,
+    http: HttpSource | None = None,
+    writes: PreviewWrites | None = None,
 ) -> str:
     """What ``content`` renders to as the given part (html, text or subject).
 
     ``content`` may also be a JSON email (``{"subject": …, "html": …, "text": …}``, or the
     partner API's ``Subject``/``HTMLBody``/``TextBody``): every part then runs, in Marketing
-    Cloud's order, and ``part`` chooses the one printed.
+    Cloud's order, and ``part`` chooses the one printed. Content blocks are the files of
+    ``content_dir`` (``NAME.EXT`` is the block named or keyed ``NAME``). Data extension writes
+    change nothing: ``writes.log`` lists what they would write.
     """
     email = _email_parts(content)
     values = _lowered(attributes)
     environment = RenderEnvironment(
-        data=data, message_context="PREVIEW", utc_offset_minutes=utc_offset_minutes
+        data=data,
+        content=DirectoryBlocks(content_dir) if content_dir is not None else None,
+        http=http,
+        writes=writes if writes is not None else PreviewWrites(data),
+        api=PreviewApi(None, None),
+        message_context="PREVIEW",
+        utc_offset_minutes=utc_offset_minutes,
     )
     try:
         rendered = render_parts(email or {PARTS[part]: content}, values, environment)

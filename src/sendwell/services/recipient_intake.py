@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from sendwell.domain import not_sent
 from sendwell.domain.clock import utcnow
@@ -27,6 +27,9 @@ from sendwell.store.tables import de_rows, list_members, objects, subscribers
 from sendwell.store.tracking import record_not_sent
 
 MAX_KEY = 254
+_KNOWN = select(subscribers.c.id, subscribers.c.status, subscribers.c.attributes).where(
+    subscribers.c.mid == bindparam("mid"), subscribers.c.subscriber_key == bindparam("key")
+)
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,7 @@ def take(
             outcomes.append(Outcome(ordinal, reason=reason))
             continue
         key = request.subscriber_key or request.email or ""
-        known = conn.execute(
-            select(subscribers.c.id, subscribers.c.status, subscribers.c.attributes).where(
-                subscribers.c.mid == mid, subscribers.c.subscriber_key == key
-            )
-        ).first()
+        known = conn.execute(_KNOWN, {"mid": mid, "key": key}).first()
         refused = _suppressed(conn, mid, rules, key, request.email or "", known)
         if refused is None:
             _keep_subscriber(conn, mid, rules, key, request, known)

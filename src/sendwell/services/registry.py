@@ -21,7 +21,19 @@ from sendwell.services import rules
 from sendwell.services.audience_data import DataExtensionObjectKind, SubscriberKind
 from sendwell.services.bounce_events import BOUNCE_EVENT
 from sendwell.services.catalog import CatalogKind, Kind, Unsupported, page
-from sendwell.services.events import CLICK_EVENT, NOT_SENT_EVENT, OPEN_EVENT, UNSUB_EVENT
+from sendwell.services.content_areas import normalise_content_area
+from sendwell.services.de_schema import DataExtensionFieldKind, DataExtensionKind
+from sendwell.services.events import (
+    CLICK_EVENT,
+    FORWARDED_EMAIL_EVENT,
+    FORWARDED_EMAIL_OPT_IN_EVENT,
+    NOT_SENT_EVENT,
+    OPEN_EVENT,
+    SURVEY_EVENT,
+    UNSUB_EVENT,
+)
+from sendwell.services.folders import FolderKind, in_folders
+from sendwell.services.list_members import ListSubscriberKind
 from sendwell.services.sends import SendKind, SentEventKind
 from sendwell.services.triggered_definitions import TriggeredSendDefinitionKind
 from sendwell.services.triggered_sends import TriggeredSendKind, TriggeredSendSummaryKind
@@ -58,22 +70,49 @@ class BusinessUnitKind(Unsupported):
 
 
 DATA_EXTENSION_OBJECT = DataExtensionObjectKind()
+# What lives in folders, and the field that names its folder: a folder holding any is kept.
+FOLDER_CONTENTS = (
+    ("Email", "CategoryID"),
+    ("ContentArea", "CategoryID"),
+    ("DataExtension", "CategoryID"),
+    ("List", "Category"),
+    ("FilterDefinition", "CategoryID"),
+    ("EmailSendDefinition", "CategoryID"),
+    ("TriggeredSendDefinition", "CategoryID"),
+)
 
 KINDS: dict[str, Kind] = {
     kind.type_name: kind
     for kind in (
-        CatalogKind("Email", rules.normalise_email),
+        in_folders(CatalogKind("Email", rules.normalise_email), "email", content_builder=True),
         CatalogKind("SenderProfile", rules.normalise_sender_profile),
         CatalogKind("DeliveryProfile", rules.normalise_named),
         CatalogKind("SendClassification", rules.normalise_classification),
-        CatalogKind("List", rules.normalise_list, name_field="ListName"),
-        CatalogKind("DataExtension", rules.normalise_data_extension),
-        CatalogKind("FilterDefinition", rules.normalise_filter_definition),
-        # Marketing Cloud's code for a missing definition, whatever the operation or action.
-        CatalogKind(
-            "EmailSendDefinition", rules.normalise_send_definition, not_found_code=ESD_NOT_FOUND
+        in_folders(
+            CatalogKind("List", rules.normalise_list, name_field="ListName"),
+            "list",
+            "publication",
+            "suppression_list",
+            field="Category",
         ),
-        TriggeredSendDefinitionKind(),
+        in_folders(
+            DataExtensionKind("DataExtension", rules.normalise_data_extension), "dataextension"
+        ),
+        DataExtensionFieldKind(),
+        in_folders(
+            CatalogKind("FilterDefinition", rules.normalise_filter_definition), "filterdefinition"
+        ),
+        # Marketing Cloud's code for a missing definition, whatever the operation or action.
+        in_folders(
+            CatalogKind(
+                "EmailSendDefinition", rules.normalise_send_definition, not_found_code=ESD_NOT_FOUND
+            ),
+            "userinitiatedsends",
+        ),
+        in_folders(TriggeredSendDefinitionKind(), "triggered_send"),
+        in_folders(CatalogKind("ContentArea", normalise_content_area), "content"),
+        FolderKind(FOLDER_CONTENTS),
+        ListSubscriberKind(),
         TriggeredSendKind(),
         TriggeredSendSummaryKind(),
         SubscriberKind(),
@@ -85,6 +124,9 @@ KINDS: dict[str, Kind] = {
         CLICK_EVENT,
         UNSUB_EVENT,
         NOT_SENT_EVENT,
+        SURVEY_EVENT,
+        FORWARDED_EMAIL_EVENT,
+        FORWARDED_EMAIL_OPT_IN_EVENT,
         BusinessUnitKind(),
     )
 }
@@ -98,6 +140,10 @@ KINDS: dict[str, Kind] = {
 # Subscribers, a Send is the email send job (its status poll needs no tracking scope).
 OBJECT_AREAS: dict[str, Area] = {
     "Email": EMAIL,
+    "ContentArea": EMAIL,
+    # Folders hold every kind of content; their scope is inferred as the email area's.
+    "DataFolder": EMAIL,
+    "ListSubscriber": LIST_AND_SUBSCRIBERS,
     "SenderProfile": EMAIL,
     "DeliveryProfile": EMAIL,
     "SendClassification": EMAIL,
@@ -111,12 +157,16 @@ OBJECT_AREAS: dict[str, Area] = {
     "FilterDefinition": LIST_AND_SUBSCRIBERS,
     "DataExtension": DATA_EXTENSIONS,
     "DataExtensionObject": DATA_EXTENSIONS,
+    "DataExtensionField": DATA_EXTENSIONS,
     "SentEvent": TRACKING_EVENTS,
     "BounceEvent": TRACKING_EVENTS,
     "OpenEvent": TRACKING_EVENTS,
     "ClickEvent": TRACKING_EVENTS,
     "UnsubEvent": TRACKING_EVENTS,
     "NotSentEvent": TRACKING_EVENTS,
+    "SurveyEvent": TRACKING_EVENTS,
+    "ForwardedEmailEvent": TRACKING_EVENTS,
+    "ForwardedEmailOptInEvent": TRACKING_EVENTS,
     "BusinessUnit": ACCOUNTS,
 }
 # Creating a TriggeredSend sends mail: it needs the send scope of its area, as Perform start.

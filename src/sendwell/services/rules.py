@@ -41,8 +41,10 @@ def valid_email(address: str | None) -> bool:
 def normalise_sender_profile(conn: Connection, mid: int, props: dict, old: Mapping | None) -> dict:
     if not props.get("Name"):
         raise Invalid("SenderProfile needs a Name.")
-    if not valid_email(props.get("FromAddress")):
-        raise Invalid(f"SenderProfile FromAddress {shown(props.get('FromAddress'))} is not valid.")
+    if not props.get("FromAddress"):
+        raise Invalid("SenderProfile needs a FromAddress.")
+    if not valid_email(props["FromAddress"]):
+        raise Invalid(f"SenderProfile FromAddress {shown(props['FromAddress'])} is not valid.")
     _no_newlines(props, "FromName", "FromAddress", "ReplyToAddress", "ReplyToDisplayName")
     # The From name is personalised per recipient, like a subject.
     check_content(props, "FromName", code=e.ERR_GENERAL)
@@ -99,10 +101,11 @@ def normalise_data_extension(conn: Connection, mid: int, props: dict, old: Mappi
     seen: set[str] = set()
     for ordinal, field in enumerate(fields):
         name = field.get("Name")
-        if not name or name.lower() in seen:
+        if not name:
+            raise Invalid(f"DataExtension field {ordinal + 1} has no Name.", e.DE_FIELDS_INVALID)
+        if name.lower() in seen:
             raise Invalid(
-                f"DataExtension field name {e.shown(name)} is missing or repeated.",
-                e.DE_FIELDS_INVALID,
+                f"DataExtension field name {e.shown(name)} is repeated.", e.DE_FIELDS_INVALID
             )
         seen.add(name.lower())
         field.setdefault("FieldType", "Text")
@@ -111,6 +114,7 @@ def normalise_data_extension(conn: Connection, mid: int, props: dict, old: Mappi
                 f"Field type {e.shown(field['FieldType'])} is not supported.", e.DE_FIELDS_INVALID
             )
         field.setdefault("Ordinal", ordinal)
+        field.setdefault("ObjectID", new_guid())
         field.setdefault("IsPrimaryKey", False)
         field.setdefault("IsRequired", bool(field["IsPrimaryKey"]))
     props["Fields"] = {"Field": fields}

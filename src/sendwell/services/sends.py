@@ -15,13 +15,13 @@ from sqlalchemy import Connection, select
 from sendwell.domain import errors as e
 from sendwell.domain.errors import Invalid, NotFound
 from sendwell.domain.filters import Filter, equality_on
-from sendwell.domain.jobs import JobOrigin
+from sendwell.domain.jobs import CONTINUOUS_ORIGINS, ListSource
 from sendwell.domain.secrets import new_guid
 from sendwell.services import job_specs
 from sendwell.services.catalog import Unsupported, describe_ref, find_ref, page
 from sendwell.services.events import counters
 from sendwell.store import jobs
-from sendwell.store.tables import recipients
+from sendwell.store.tables import recipients, subscribers
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,7 @@ def start_send(
     conn: Connection, mid: int, ref: Mapping[str, Any], sender: Mapping[str, Any] | None = None
 ) -> StartedSend:
     """Create the send job for an EmailSendDefinition; delivery happens in the background."""
-    if not any(ref.get(k) for k in ("CustomerKey", "ObjectID", "ID")):
-        raise Invalid(
-            "The EmailSendDefinition needs a CustomerKey or ObjectID.", e.ESD_CUSTOMER_KEY_INVALID
-        )
-    definition = find_ref(conn, mid, "EmailSendDefinition", ref)
-    if definition is None:
-        raise NotFound(f"EmailSendDefinition {describe_ref(ref)} was not found.", e.ESD_NOT_FOUND)
+    definition = find_definition(conn, mid, ref)
     spec = job_specs.for_email_send_definition(conn, mid, definition, sender or {})
     interaction_id = new_guid()
     job_id = jobs.create_job(
@@ -57,6 +51,19 @@ def start_send(
         given = {k: v for k, v in sender.items() if k in ("FromName", "FromAddress")}
         echo["SenderProfile"] = {"ObjectID": None, **given}  # as Marketing Cloud echoes it
     return StartedSend(job_id, interaction_id, echo)
+
+
+def find_definition(conn: Connection, mid: int, ref: Mapping[str, Any]) -> Any:
+    """The account's EmailSendDefinition that ``ref`` names (CustomerKey, ObjectID or ID):
+    Invalid (42100) without a key, NotFound (42002) when there is none."""
+    if not any(ref.get(k) for k in ("CustomerKey", "ObjectID", "ID")):
+        raise Invalid(
+            "The EmailSendDefinition needs a CustomerKey or ObjectID.", e.ESD_CUSTOMER_KEY_INVALID
+        )
+    definition = find_ref(conn, mid, "EmailSendDefinition", ref)
+    if definition is None:
+        raise NotFound(f"EmailSendDefinition {describe_ref(ref)} was not found.", e.ESD_NOT_FOUND)
+    return definition
 
 
 class SendKind(Unsupported):
@@ -85,7 +92,8 @@ def send_to_api(job: Any, counts: Mapping[str, int] | None = None) -> dict[str, 
         "ModifiedDate": job.modified_at,
         "ID": job.id,
         "Email": {"ID": spec.email.id},
-        "SendDate": job.created_at,
+        # A scheduled send's SendDate is when it goes (inferred: no Scheduled Send sample).
+        "SendDate": job.scheduled_at or job.created_at,
         "FromAddress": spec.from_address,
         "FromName": spec.from_name,
         "Duplicates": job.duplicates,
@@ -131,11 +139,18 @@ class SentEventKind(Unsupported):
         logged = [job for job, spec in specs.items() if spec.send_logging]
         if not logged:
             return [], False
-        # A triggered send's events name its definition and request (BatchID).
+        # A triggered or transactional send's events name its definition and request
+        # (BatchID): a transactional definitionId is the ObjectID of the TriggeredSendDefinition
+        # behind it in Marketing Cloud.
         triggered = {
             job: spec.definition.object_id
             for job, spec in specs.items()
-            if spec.origin == JobOrigin.TRIGGERED_SEND_DEFINITION
+            if spec.origin in CONTINUOUS_ORIGINS
+        }
+        # The list a job targeted (its first list source; none for data extension sends).
+        lists = {
+            job: next((s.list_id for s in spec.sources if isinstance(s, ListSource)), None)
+            for job, spec in specs.items()
         }
         rows = conn.execute(
             select(
@@ -143,6 +158,12 @@ class SentEventKind(Unsupported):
                 recipients.c.subscriber_key,
                 recipients.c.sent_at,
                 recipients.c.batch_id,
+                subscribers.c.id.label("subscriber_id"),
+            )
+            .outerjoin(
+                subscribers,
+                (subscribers.c.mid == mid)
+                & (subscribers.c.subscriber_key == recipients.c.subscriber_key),
             )
             .where(recipients.c.job_id.in_(logged), recipients.c.status == "sent")
             .order_by(recipients.c.job_id, recipients.c.seq)
@@ -157,6 +178,8 @@ class SentEventKind(Unsupported):
                 "EventType": "Sent",
                 "TriggeredSendDefinitionObjectID": triggered.get(r.job_id),
                 "BatchID": r.batch_id if r.job_id in triggered else None,
+                "ListID": lists.get(r.job_id),
+                "SubscriberID": r.subscriber_id,
             }
             for r in rows
         )

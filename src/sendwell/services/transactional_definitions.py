@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from sendwell.domain import errors as e
 from sendwell.domain import not_sent
@@ -222,21 +222,26 @@ def _follow(conn: Connection, mid: int, row: Any, refresh: bool) -> None:
         jobs.move(conn, job, "pause")
 
 
-def for_send(conn: Connection, mid: int, key: str) -> tuple[Any, Any]:
+_JOB = send_jobs.alias("job")
+# The definition with a key and its newest job still taking requests (built once: this runs
+# for every message sent).
+_FOR_SEND = (
+    select(objects, _JOB.c.id.label("job_id"))
+    .join(_JOB, _JOB.c.definition_id == objects.c.id)
+    .where(
+        objects.c.mid == bindparam("mid"),
+        objects.c.type == TYPE,
+        func.lower(objects.c.customer_key) == bindparam("key"),
+        _JOB.c.status.not_in(tuple(TERMINAL)),
+    )
+    .order_by(_JOB.c.id.desc())
+    .limit(1)
+)
+
+
+def for_send(conn: Connection, mid: int, key: str) -> tuple[Any, int]:
     """The definition with that key and its job, in one query; NotFound when it has none."""
-    job = send_jobs.alias("job")
-    row = conn.execute(
-        select(objects, job.c.id.label("job_id"), job.c.status.label("job_status"))
-        .join(job, job.c.definition_id == objects.c.id)
-        .where(
-            objects.c.mid == mid,
-            objects.c.type == TYPE,
-            func.lower(objects.c.customer_key) == str(key).lower(),
-            job.c.status.not_in(TERMINAL),
-        )
-        .order_by(job.c.id.desc())
-        .limit(1)
-    ).first()
+    row = conn.execute(_FOR_SEND, {"mid": mid, "key": str(key).lower()}).first()
     if row is None or row.props.get("status") == "Deleted":
         raise NotFound(
             f"MCMS_UTM_Runtime_ObjectNotFound: no definition with key {shown(key)}",

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from sendwell.domain import errors as e
-from sendwell.domain.errors import Invalid, WrongState
+from sendwell.domain.errors import Invalid, NotFound, WrongState
 from sendwell.domain.jobs import TERMINAL, JobStatus, addresses
 from sendwell.domain.secrets import new_guid
 from sendwell.domain.triggered import TriggeredStatus, check_move, parse_status
@@ -121,6 +121,15 @@ class TriggeredSendDefinitionKind(CatalogKind):
 
     def __init__(self) -> None:
         super().__init__(TSD, normalise, not_found_code=e.TSD_NOT_FOUND)
+
+    def find(self, conn: Connection, mid: int, ref: Mapping[str, Any]) -> Any:
+        """The definition ``ref`` names; NotFound (17015) with Marketing Cloud's phrase."""
+        try:
+            return super().find(conn, mid, ref)
+        except NotFound as exc:
+            raise NotFound(
+                f"Triggered Send Definition Not Found: {exc.message}", exc.code
+            ) from None
 
     def create(self, conn: Connection, mid: int, obj: dict[str, Any]) -> dict[str, Any]:
         stored = super().create(conn, mid, obj)

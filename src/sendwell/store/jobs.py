@@ -157,6 +157,54 @@ def claim_audience(engine: Engine, lease_seconds: int) -> Any:
     )
 
 
+def claim_scheduled(engine: Engine, lease_seconds: int) -> Any:
+    """Take one Scheduled job whose time has come (or whose start stalled); its row or None.
+
+    The claim marks the job ``building`` (it stays Scheduled until ``start_scheduled``); the
+    candidates' ``modified_at`` is part of the claim's condition, so of two workers taking over
+    a stalled start only one wins.
+    """
+    now = utcnow()
+    stale = now - timedelta(seconds=lease_seconds)
+    candidates = select(send_jobs.c.id, send_jobs.c.phase, send_jobs.c.modified_at).where(
+        send_jobs.c.status == JobStatus.SCHEDULED,
+        send_jobs.c.scheduled_at <= now,
+        or_(
+            send_jobs.c.phase == JobPhase.AUDIENCE,
+            (send_jobs.c.phase == JobPhase.BUILDING) & (send_jobs.c.modified_at < stale),
+        ),
+    )
+    return claim_first(
+        engine,
+        send_jobs,
+        candidates.order_by(send_jobs.c.scheduled_at, send_jobs.c.id),
+        phase=JobPhase.BUILDING,
+        modified_at=now,
+    )
+
+
+def start_scheduled(conn: Connection, job: Any, spec: JobSpec) -> bool:
+    """Move a claimed Scheduled job to Sending (the status machine's ``start``) with ``spec``,
+    waiting for its audience. False when it was cancelled, or claimed again, meanwhile."""
+    step = transition(job.id, job.status, "start")
+    moved = conn.execute(
+        update(send_jobs)
+        .where(
+            send_jobs.c.id == job.id,
+            send_jobs.c.status == job.status,
+            send_jobs.c.modified_at == job.modified_at,  # still this worker's claim
+        )
+        .values(
+            status=step.target,
+            phase=JobPhase.AUDIENCE,
+            spec=spec.to_json(),
+            revision=send_jobs.c.revision + 1,  # a new spec: workers compile it afresh
+            modified_at=utcnow(),
+        )
+    ).rowcount
+    return moved == 1
+
+
 def audience_built(
     conn: Connection,
     job_id: int,

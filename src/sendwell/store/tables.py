@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -65,6 +66,10 @@ packages = Table(
     Column("scope", Text, nullable=False),
     Column("legacy_allowed", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # Installed-package integration type: "server" (client credentials), "web" (authorization
+    # code with the secret) or "public" (authorization code, no secret; PKCE).
+    Column("app_type", String(10), nullable=False, server_default="server"),
+    Column("redirect_uris", Text, nullable=False, server_default=""),  # one per line
 )
 
 # Child business units a user or package may act for (besides its own account).
@@ -452,4 +457,105 @@ row_requests = Table(
     Column("picked_up_at", DateTime, nullable=True),  # pickupDateTime; a lease when Executing
     Column("completed_at", DateTime, nullable=True),
     Index("ix_row_requests_due", "status", "id"),
+)
+
+# AMPscript's writes to data extensions during sends, by their once-only key (recipient,
+# content, call site, run): a recipient rendered again (a retried chunk) writes nothing twice.
+ampscript_writes = Table(
+    "ampscript_writes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("send_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("write_key", String(200), nullable=False),
+    Column("rows", Integer, nullable=False),  # what the write returned the first time
+    Column("result", String(100), nullable=True),  # a created object's ID (Salesforce)
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("job_id", "write_key", name="uq_ampscript_writes"),
+)
+
+# The account's key store (Marketing Cloud's Key Management) for EncryptSymmetric and
+# DecryptSymmetric: keys by external key, their values sealed with the installation's secret.
+account_keys = Table(
+    "account_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("customer_key", String(200), nullable=False),  # the external key content names
+    Column("kind", String(20), nullable=False),  # password | salt | iv
+    Column("sealed_value", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("mid", "customer_key", name="uq_account_keys"),
+)
+
+# --- The inbox and fault injection (the pages, the admin API) -------------------------------
+
+# What the inbox lists and searches, one row per captured message (same id), kept apart from
+# the message bytes so that a search scans a few hundred bytes per message, never the blob.
+captured_index = Table(
+    "captured_index",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # captured_messages.id
+    Column("mid", Integer, nullable=False),
+    Column("job_id", Integer, nullable=True),
+    Column("seq", Integer, nullable=True),
+    Column("rcpt_to", String(254), nullable=False),  # lower-cased
+    Column("mail_from", String(254), nullable=False),
+    Column("subject", String(500), nullable=False),
+    # Lower-cased subject, addresses and the start of the text part: what free text matches.
+    Column("haystack", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_captured_index_mid", "mid", "id"),
+    Index("ix_captured_index_job", "mid", "job_id", "id"),
+    Index("ix_captured_index_rcpt", "mid", "rcpt_to", "id"),
+)
+
+# Faults an operator asked for (SENDWELL_FAULT_INJECTION): what to break, for which account,
+# how often. ``remaining`` counts down (None: until cleared); ``share`` picks a fraction.
+faults = Table(
+    "faults",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mid", Integer, nullable=False),
+    Column("target", String(10), nullable=False),  # soap | rest | token | transport
+    Column("match", String(200), nullable=True),  # SOAP operation, REST path prefix
+    Column("kind", String(20), nullable=False),  # domain.faults.FaultKind
+    Column("code", Integer, nullable=True),  # error code, HTTP status or SMTP reply code
+    Column("message", Text, nullable=True),
+    Column("share", Float, nullable=True),  # 0 < share <= 1, None: every matching call
+    Column("remaining", Integer, nullable=True),
+    Column("delay_ms", Integer, nullable=True),
+    Column("retry_after", Integer, nullable=True),
+    Column("hits", Integer, nullable=False, default=0),
+    Column("last_hit_at", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_faults_mid", "mid", "target"),
+)
+
+# Every fault injected: what the pages and `sendwell fault list` show.
+fault_log = Table(
+    "fault_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fault_id", Integer, nullable=False),
+    Column("mid", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("what", Text, nullable=False),
+    Index("ix_fault_log_mid", "mid", "id"),
+)
+
+# Authorization codes of web and public apps (/v2/authorize): single use, a few minutes long,
+# for the user who signed in and the redirect URI and PKCE challenge of the request.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("package_id", Integer, ForeignKey("packages.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("api_users.id"), nullable=False),
+    Column("mid", Integer, ForeignKey("accounts.mid"), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=True),
+    Column("code_challenge_method", String(10), nullable=True),
+    Column("expires_at", DateTime, nullable=False),
 )

@@ -49,6 +49,7 @@ class RequestRecord:
     soapaction: str | None
     user_agent: str | None
     status: int | None = None
+    host: str | None = None  # the Host header: which name the client called
 
     def line(self) -> str:
         query = f"?{self.query}" if self.query else ""
@@ -74,6 +75,7 @@ class RecordingApp:
             scope.get("query_string", b"").decode("latin-1"),
             headers.get("soapaction"),
             headers.get("user-agent"),
+            host=headers.get("host"),
         )
         self.records.append(record)
 
@@ -149,21 +151,48 @@ def sendwell(workdir: Path, transport: str = "capture://") -> Iterator[Server]:
     ensure_demo(app.state.engine, settings, subscribers=SUBSCRIBERS)
     recorder = RecordingApp(app)
     port = free_port()
+    with _uvicorn(recorder, port, lifespan="on"):
+        yield Server(f"http://127.0.0.1:{port}", app.state.engine, settings, recorder)
+
+
+@contextmanager
+def _uvicorn(app: Any, port: int, force: bool = False, **config: Any) -> Iterator[None]:
+    """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread, until the block ends
+    (``force``: without waiting for open connections to close)."""
     server = uvicorn.Server(
-        uvicorn.Config(recorder, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
     )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
+            raise RuntimeError(f"uvicorn did not start on port {port}")
         time.sleep(0.02)
     try:
-        yield Server(f"http://127.0.0.1:{port}", app.state.engine, settings, recorder)
+        yield
     finally:
         server.should_exit = True
+        server.force_exit = force
         thread.join(15)
+
+
+@contextmanager
+def also_over_tls(
+    server: Server, certfile: str, keyfile: str, port: int = 443
+) -> Iterator[RecordingApp]:
+    """The same Sendwell also on https://127.0.0.1:``port`` with that certificate: what a
+    client with a hard-coded ``https://`` host reaches once the name resolves to loopback.
+    Yields the log of the requests that came over TLS (they are in the server's log too).
+    The app's lifespan already ran for the plain server. It stops without waiting for open
+    connections: uvicorn otherwise waits out the 15 s join for a TLS connection it still
+    counts as open after the client (requests 2.34) is done, and nothing is in flight once
+    the block ends."""
+    tls = RecordingApp(server.recorder)
+    with _uvicorn(
+        tls, port, lifespan="off", ssl_certfile=certfile, ssl_keyfile=keyfile, force=True
+    ):
+        yield tls
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2) -> Any:

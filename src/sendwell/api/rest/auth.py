@@ -20,12 +20,14 @@ from sendwell.domain.errors import (
     AuthError,
     Forbidden,
     InsufficientPrivileges,
+    InvalidGrant,
     LoginThrottled,
     ScopeError,
     TokenExpired,
     shown,
 )
 from sendwell.domain.permissions import Access, Area
+from sendwell.services import oauth_apps
 from sendwell.services.accounts import Principal
 from sendwell.services.registry import OBJECT_AREAS
 
@@ -36,8 +38,7 @@ INVALID_CLIENT = (
     "and that the package is installed and enabled."
 )
 GRANT_TYPES = (
-    'Use "authorization_code" or "refresh_token" or "client_credentials" or '
-    '"urn:ietf:params:oauth:grant-type:jwt-bearer" as the grant_type.'
+    'Use "authorization_code" or "refresh_token" or "client_credentials" as the grant_type.'
 )
 
 
@@ -89,52 +90,116 @@ async def _body(request: Request) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in data.items()}
 
 
-@router.post("/v2/token", summary="Get an OAuth 2.0 access token (client credentials)")
+@router.post("/v2/token", summary="Get an OAuth 2.0 access token")
 async def token_v2(request: Request) -> JSONResponse:
-    """Issues an access token for an installed package's `client_id` and `client_secret` (JSON
-    or form body, `grant_type` `client_credentials`, optional `account_id` of a business unit and
-    `scope`), with the SOAP and REST base URLs, as Marketing Cloud's `POST /v2/token` on the auth
-    host does. No auth: the client credentials are it."""
+    """Issues an access token, with the SOAP and REST base URLs, as Marketing Cloud's
+    `POST /v2/token` on the auth host does (JSON or form body). `grant_type`
+    `client_credentials`: a server-to-server package's `client_id` and `client_secret`.
+    `authorization_code`: a web or public app's `client_id` (and a web app's `client_secret`),
+    the `code` from `/v2/authorize`, the same `redirect_uri` and, if the code was asked for with a
+    PKCE challenge, the `code_verifier`; answered with a `refresh_token` too. `refresh_token`: a
+    new access token and refresh token for a refresh token (spent). Optional `account_id` of a
+    business unit and `scope` (a part of the package's). No auth: the client credentials are it."""
     body = await _body(request)
-    if body.get("grant_type") != "client_credentials":
+    grant = body.get("grant_type")
+    if not isinstance(grant, str) or grant not in GRANTS:
         raise OAuthError(400, "unsupported_grant_type", GRANT_TYPES)
-    client_id, secret = body.get("client_id"), body.get("client_secret")
-    if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
-        raise OAuthError(400, "invalid_request", "client_id and client_secret are required.")
-    account = body.get("account_id")
+    client_id = body.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise OAuthError(400, "invalid_request", "client_id is required.")
+    options = {"account_id": _account(body), "scope": _text(body, "scope")}
+    state = request.app.state
     try:
-        account_id = int(account) if account not in (None, "") else None
-    except (TypeError, ValueError):
-        raise OAuthError(400, "invalid_request", "account_id must be a number.") from None
-    scope = body.get("scope")
-    try:
-        issued = request.app.state.logins.issue_token(
+        issued = state.logins.client_grant(
             client_id,
-            secret,
             client_address(request),
-            account_id=account_id,
-            scope=scope if isinstance(scope, str) else None,
+            GRANTS[grant](state.accounts, client_id, body, options),
         )
     except LoginThrottled as exc:
         return _throttled(exc, oauth=True)
     except ScopeError as exc:
         raise OAuthError(400, "invalid_scope", exc.message) from None
+    except InvalidGrant as exc:
+        raise OAuthError(400, "invalid_grant", exc.message) from None
     except Forbidden as exc:
         raise OAuthError(401, "unauthorized_client", exc.message) from None
     except AuthError:
         raise OAuthError(401, "invalid_client", INVALID_CLIENT) from None
     base = base_url(request)
-    return JSONResponse(
-        {
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": issued.scope,
-            "soap_instance_url": base + "/",
-            "rest_instance_url": base + "/",
-        },
-        headers={"Cache-Control": "no-store"},
+    reply = {
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+        "soap_instance_url": base + "/",
+        "rest_instance_url": base + "/",
+    }
+    if issued.refresh_token:
+        reply["refresh_token"] = issued.refresh_token
+    return JSONResponse(reply, headers={"Cache-Control": "no-store"})
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _required(body: dict[str, Any], *names: str) -> list[str]:
+    values = [_text(body, n) for n in names]
+    missing = [n for n, v in zip(names, values, strict=True) if not v]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise OAuthError(400, "invalid_request", f"{' and '.join(missing)} {verb} required.")
+    return values  # type: ignore[return-value]
+
+
+def _account(body: dict[str, Any]) -> int | None:
+    account = body.get("account_id")
+    try:
+        return int(account) if account not in (None, "") else None
+    except (TypeError, ValueError):
+        raise OAuthError(400, "invalid_request", "account_id must be a number.") from None
+
+
+Grant = Callable[[], Any]
+
+
+def _client_credentials(
+    accounts: Any, client_id: str, body: dict[str, Any], options: dict[str, Any]
+) -> Grant:
+    (secret,) = _required(body, "client_secret")
+    return lambda: accounts.issue_token(client_id, secret, **options)
+
+
+def _authorization_code(
+    accounts: Any, client_id: str, body: dict[str, Any], options: dict[str, Any]
+) -> Grant:
+    (code,) = _required(body, "code")
+    return lambda: oauth_apps.redeem_code(
+        accounts,
+        client_id,
+        _text(body, "client_secret"),
+        code,
+        _text(body, "redirect_uri"),
+        _text(body, "code_verifier"),
+        options["account_id"],
     )
+
+
+def _refresh_token(
+    accounts: Any, client_id: str, body: dict[str, Any], options: dict[str, Any]
+) -> Grant:
+    (token,) = _required(body, "refresh_token")
+    return lambda: oauth_apps.refresh(
+        accounts, client_id, _text(body, "client_secret"), token, **options
+    )
+
+
+GRANTS = {
+    "client_credentials": _client_credentials,
+    "authorization_code": _authorization_code,
+    "refresh_token": _refresh_token,
+}
 
 
 @router.post("/v1/requestToken", summary="Get a legacy access token")
@@ -167,8 +232,12 @@ async def token_v1(request: Request) -> JSONResponse:
     )
 
 
-def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Principal:
-    """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``."""
+async def current_principal(request: Request, _: Any = Depends(docs.BEARER)) -> Principal:
+    """The caller of a REST route, from ``Authorization: Bearer`` or ``?access_token=``.
+
+    A coroutine, so FastAPI runs it on the event loop rather than a thread: the token is
+    nearly always resolved from memory (``Accounts.resolve_token``), and a thread hop per
+    request costs more than that."""
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     token = token or request.query_params.get("access_token")
@@ -208,7 +277,7 @@ def scoped(
 ) -> Callable[..., Principal]:
     """A route dependency: the caller, checked by ``require_scope``."""
 
-    def check(principal: Principal = Depends(current_principal)) -> Principal:
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
         return require_scope(principal, area, access, refusal)
 
     return check

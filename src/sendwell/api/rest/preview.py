@@ -18,10 +18,12 @@ from fastapi.responses import JSONResponse
 from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import DOCS, RestError
 from sendwell.api.rest.json_body import json_object
+from sendwell.config import resolve_secret_key
 from sendwell.domain.ampscript import AmpscriptError, RecipientSkipped
 from sendwell.domain.errors import REST_INVALID_TYPE, REST_INVALID_VALUE
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
+from sendwell.services.ampscript_http import PreviewHttp
 from sendwell.services.preview import preview_email
 
 router = APIRouter(tags=["preview"])
@@ -57,6 +59,9 @@ async def preview(request: Request, principal: Principal = Depends(READ)) -> JSO
             key,
             attributes,
             state.settings.system_utc_offset_minutes,
+            resolve_secret_key(state.settings),
+            PreviewHttp.from_settings(state.settings),
+            state.settings.ampscript_pages_url,
         )
     except AmpscriptError as exc:
         return _error(str(exc), part=exc.part, line=exc.line, column=exc.column)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from sendwell.api.rest.auth import object_scoped
 from sendwell.api.rest.errors import RestError
 from sendwell.domain.errors import REST_GENERIC
+from sendwell.domain.limits import MAX_PAGE
 from sendwell.domain.permissions import Access
+from sendwell.services import dashboard
 from sendwell.services.accounts import Principal
 from sendwell.services.send_control import control, job_row
 from sendwell.services.sends import send_to_api
@@ -37,6 +39,31 @@ def _view(job: Any) -> dict[str, Any]:
     view = {k: send.get(k) for k in keys}
     view["NumberDeferred"] = job.deferred
     return view
+
+
+@router.get("", summary="List send jobs")
+def list_sends(
+    request: Request,
+    status: str | None = None,
+    definition: str | None = None,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(25, ge=1, le=200, alias="pageSize"),
+    principal: Principal = Depends(READ),
+) -> dict[str, Any]:
+    """The account's send jobs newest first, whatever started them (SOAP, the Send API,
+    triggered and transactional definitions), with status, counts, start and end and pace;
+    filtered by `status` and `definition` (its ID, CustomerKey or name), paged. Sendwell's own.
+    Auth: Bearer token."""
+    with request.app.state.engine.connect() as conn:
+        total, items = dashboard.list_sends(
+            conn, principal.mid, status, definition, page, page_size
+        )
+    return {
+        "count": total,
+        "page": page,
+        "pageSize": page_size,
+        "items": [i.to_json() for i in items],
+    }
 
 
 @router.get("/{job_id}", summary="A send job's status and counts")

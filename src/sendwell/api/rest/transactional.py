@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from sendwell.api.rest.auth import scoped
@@ -165,6 +166,15 @@ def delete_queue(
     return {"requestId": new_guid(), "message": "Queued"}  # (sic) Marketing Cloud's word
 
 
+def _send(request: Request, mid: int, body: Any, key: str | None) -> messages.SendResult:
+    """Queue a send in a thread: waiting for the database (another writer) never holds up the
+    event loop, and on PostgreSQL requests are queued side by side."""
+    with request.app.state.engine.begin() as conn:
+        result = messages.send(conn, mid, body, path_key=key)
+    request.app.state.wake_workers()
+    return result
+
+
 def _reply(result: messages.SendResult) -> JSONResponse:
     responses = messages.accepted(result.responses)
     if result.failed and result.failed == len(result.responses):
@@ -198,9 +208,7 @@ async def send_one(
     Marketing Cloud's `POST /messaging/v1/email/messages/{messageKey}`. Auth: Bearer token
     with email_send."""
     body = await json_object(request)
-    with request.app.state.engine.begin() as conn:
-        result = messages.send(conn, principal.mid, body, path_key=message_key)
-    request.app.state.wake_workers()
+    result = await run_in_threadpool(_send, request, principal.mid, body, message_key)
     return _reply(result)
 
 
@@ -212,9 +220,7 @@ async def send_batch(request: Request, principal: Principal = Depends(SEND)) -> 
     all), 202 with each messageKey and the errors of those not queued, as Marketing Cloud's
     `POST /messaging/v1/email/messages`. Auth: Bearer token with email_send."""
     body = await json_object(request)
-    with request.app.state.engine.begin() as conn:
-        result = messages.send(conn, principal.mid, body)
-    request.app.state.wake_workers()
+    result = await run_in_threadpool(_send, request, principal.mid, body, None)
     return _reply(result)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from sendwell.api.soap import saving
 from sendwell.api.soap.codec import DecodeError
 from sendwell.api.soap.retrieve import (
     describe,
@@ -28,12 +29,15 @@ from sendwell.domain.clock import SYSTEM_UTC_OFFSET_MINUTES
 from sendwell.domain.errors import (
     ERR_CANNOT_PERFORM,
     ERR_GENERAL,
+    ERR_NOT_FOUND,
     ERR_UNSUPPORTED_TYPE,
     ESD_NOT_IMPLEMENTED,
+    NotFound,
     SendwellError,
     shown,
 )
 from sendwell.domain.filters import parse_filter, properties_of
+from sendwell.domain.jobs import CONTROL_ACTIONS as JOB_CONTROL_ACTIONS
 from sendwell.domain.limits import bounded_echo, check_lengths
 from sendwell.domain.permissions import Access
 from sendwell.services.accounts import Principal
@@ -43,7 +47,6 @@ from sendwell.services.sends import start_send
 from sendwell.store.cursors import load_cursor, save_cursor
 
 PAGE_SIZE = 2500
-PAST = {"Create": "created", "Update": "updated", "Delete": "deleted"}
 # Perform actions that control a running send (Marketing Cloud reserves stop/pause/restart).
 CONTROL_ACTIONS = {"stop": "cancel", "restart": "resume"}
 
@@ -109,11 +112,15 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
             ctx.require(type_name, WRITE_ACCESS.get(type_name, Access.WRITE), op)
             check_lengths(type_name, obj)
             mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), obj))
+            options = request.get("Options")
+            action = saving.save_action(options, type_name)
             with ctx.engine.begin() as conn:
-                stored = getattr(kind, op.lower())(conn, mid, obj)
+                stored, done = saving.save(
+                    kind, op, action, conn, mid, saving.without_unsaved(options, obj)
+                )
             result: dict[str, Any] = {
                 "StatusCode": "OK",
-                "StatusMessage": f"{type_name} {PAST[op]}",
+                "StatusMessage": f"{type_name} {done}",
                 "OrdinalID": ordinal,
             }
             # A kind may shape its own result (TriggeredSendCreateResult) and say that it
@@ -138,7 +145,8 @@ def write_objects(ctx: Context, op: str, request: Mapping[str, Any]) -> dict[str
 
 
 def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
-    """Perform: ``start`` on EmailSendDefinitions (the send spine)."""
+    """Perform: ``start`` on EmailSendDefinitions (the send spine); cancel/pause/resume on
+    EmailSendDefinitions (their newest send) and on Sends (by JobID)."""
     action = (request.get("Action") or "").strip()
     definitions = (request.get("Definitions") or {}).get("Definition") or []
     results: list[dict[str, Any]] = []
@@ -146,6 +154,9 @@ def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
     for ordinal, definition in enumerate(definitions):
         type_name = definition.get("__type__", "APIObject")
         try:
+            if type_name == "Send":  # a send job by its JobID: cancel, pause, resume
+                results.append(perform_on_send(ctx, request, action, definition))
+                continue
             if type_name != "EmailSendDefinition":
                 raise SendwellError(
                     f"Cannot perform {shown(action)} on objects of type {type_name}",
@@ -204,6 +215,37 @@ def perform(ctx: Context, request: Mapping[str, Any]) -> dict[str, Any]:
         "OverallStatus": _overall(results) if results else "OK",
         "OverallStatusMessage": "",
         "RequestID": _request_id(),
+    }
+
+
+# ---- Perform on a Send: control one send job (a scheduled one too) by its JobID --------------
+
+
+def perform_on_send(
+    ctx: Context, request: Mapping[str, Any], action: str, send: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``cancel``, ``pause`` or ``resume`` (``stop``, ``restart``) on ``Send{ID}``, as Marketing
+    Cloud cancels a scheduled send; a cancelled Scheduled send never goes."""
+    verb = CONTROL_ACTIONS.get(action.lower(), action.lower())
+    if verb not in JOB_CONTROL_ACTIONS:
+        raise SendwellError(
+            f"The action {shown(action)} is not supported for Send; use cancel, pause or resume.",
+            ERR_CANNOT_PERFORM,
+        )
+    ctx.require("Send", Access.SEND, f"Perform {action}")
+    if send.get("ID") is None:
+        raise SendwellError("The Send needs its ID (the JobID).", ERR_GENERAL)
+    mid = ctx.principal.acting_mid(_client_mid(request.get("Options"), send))
+    try:
+        with ctx.engine.begin() as conn:
+            status = control(conn, mid, send["ID"], verb)
+    except NotFound as exc:  # the store's code is REST's; SOAP's is 3
+        raise NotFound(exc.message, ERR_NOT_FOUND) from None
+    return {
+        "StatusCode": "OK",
+        "StatusMessage": "Send performed",
+        "Object": {"__type__": "Send", "ID": send["ID"]},
+        "Task": {"StatusCode": "OK", "StatusMessage": status, "ID": str(send["ID"])},
     }
 
 

@@ -299,7 +299,10 @@ type TrackingEvent(APIObject)
     SendID:int SubscriberKey:string EventDate:dateTime EventType:EventType
     TriggeredSendDefinitionObjectID:string BatchID:int
 
+# ListID and SubscriberID are documented SentEvent properties (mc-apis "SentEvent") that the
+# published WSDL leaves out; FuelSDK's samples retrieve them.
 type SentEvent(TrackingEvent)
+    ListID:int SubscriberID:int
 
 type OpenEvent(TrackingEvent)
 
@@ -370,6 +373,64 @@ type Permission(APIObject)
     IsAllowed:boolean IsDenied:boolean
 
 type LandingPage(APIObject)
+
+# ---- Folders, list members, more events; Configure, Execute, Extract (the SDKs' samples) -----
+type DataFolder(APIObject)
+    ParentFolder:DataFolder Name:string Description:string ContentType:string IsActive:boolean
+    IsEditable:boolean AllowChildren:boolean
+
+type ListSubscriber(APIObject)
+    Status:SubscriberStatus ListID:int SubscriberKey:string
+
+type SurveyEvent(TrackingEvent)
+    Question:string Answer:string
+
+type ForwardedEmailEvent(TrackingEvent)
+
+type ForwardedEmailOptInEvent(TrackingEvent)
+    OptInSubscriberKey:string
+
+type ConfigureOptions(Options)
+
+type ConfigureResult(Result)
+    Object:APIObject!
+
+element ConfigureRequestMsg
+    Options:ConfigureOptions Action:string Configurations{Configuration:APIObject*}
+
+element ConfigureResponseMsg
+    Results{Result:ConfigureResult*} OverallStatus:string! OverallStatusMessage:string!
+    RequestID:string
+
+type ExecuteRequest
+    Client:ClientID Name:string Parameters:APIProperty*
+
+type ExecuteResponse
+    StatusCode:string StatusMessage:string OrdinalID:int Results:APIProperty* ErrorCode:int
+
+element ExecuteRequestMsg
+    Requests:ExecuteRequest*
+
+element ExecuteResponseMsg
+    OverallStatus:string! RequestID:string Results:ExecuteResponse*
+
+type ExtractOptions(Options)
+
+type ExtractParameter(APIProperty)
+
+# Without the Description/Definition choice of the public WSDL (the schema language has no
+# xsd:choice; Sendwell answers every Extract "not supported" anyway).
+type ExtractRequest(Request)
+    Client:ClientID ID:string! Options:ExtractOptions! Parameters{Parameter:ExtractParameter*}
+
+type ExtractResult(Result)
+    Request:ExtractRequest
+
+element ExtractRequestMsg
+    Requests:ExtractRequest*
+
+element ExtractResponseMsg
+    OverallStatus:string! RequestID:string Results{ExtractResult:ExtractResult}*
 
 # ---- Request options ------------------------------------------------------------------------
 type Options abstract
@@ -498,6 +559,62 @@ element VersionInfoRequestMsg
 element VersionInfoResponseMsg
     VersionInfo:VersionInfoResponse! RequestID:string
 
+# ---- Schedule (the Schedule operation on an EmailSendDefinition) ------------------------------
+type ScheduleDefinition(APIObject)
+    Name:string Description:string Recurrence:Recurrence! RecurrenceType:RecurrenceTypeEnum
+    RecurrenceRangeType:RecurrenceRangeTypeEnum StartDateTime:dateTime EndDateTime:dateTime
+    Occurrences:int Keyword:string TimeZone:TimeZone
+
+type Recurrence abstract
+
+type MinutelyRecurrence(Recurrence)
+    MinutelyRecurrencePatternType:MinutelyRecurrencePatternTypeEnum MinuteInterval:int
+
+type HourlyRecurrence(Recurrence)
+    HourlyRecurrencePatternType:HourlyRecurrencePatternTypeEnum HourInterval:int
+
+type DailyRecurrence(Recurrence)
+    DailyRecurrencePatternType:DailyRecurrencePatternTypeEnum DayInterval:int
+
+type WeeklyRecurrence(Recurrence)
+    WeeklyRecurrencePatternType:WeeklyRecurrencePatternTypeEnum WeekInterval:int
+    Sunday:boolean Monday:boolean Tuesday:boolean Wednesday:boolean Thursday:boolean
+    Friday:boolean Saturday:boolean
+
+type MonthlyRecurrence(Recurrence)
+    MonthlyRecurrencePatternType:MonthlyRecurrencePatternTypeEnum MonthlyInterval:int
+    ScheduledDay:int ScheduledWeek:WeekOfMonthEnum ScheduledDayOfWeek:DayOfWeekEnum
+
+type YearlyRecurrence(Recurrence)
+    YearlyRecurrencePatternType:YearlyRecurrencePatternTypeEnum ScheduledDay:int
+    ScheduledWeek:WeekOfMonthEnum ScheduledMonth:MonthOfYearEnum
+    ScheduledDayOfWeek:DayOfWeekEnum
+
+type ScheduleOptions(Options)
+
+type ScheduleResult(Result)
+    Object:ScheduleDefinition! Task:TaskResult!
+
+element ScheduleRequestMsg
+    Options:ScheduleOptions Action:string Schedule:ScheduleDefinition
+    Interactions{Interaction:APIObject*}
+
+element ScheduleResponseMsg
+    Results{Result:ScheduleResult*} OverallStatus:string! OverallStatusMessage:string!
+    RequestID:string
+
+enum RecurrenceRangeTypeEnum  EndAfter EndOn
+enum MinutelyRecurrencePatternTypeEnum  Interval
+enum HourlyRecurrencePatternTypeEnum  Interval
+enum DailyRecurrencePatternTypeEnum  Interval EveryWeekDay
+enum WeeklyRecurrencePatternTypeEnum  ByDay
+enum MonthlyRecurrencePatternTypeEnum  ByDay ByWeek
+enum WeekOfMonthEnum  first second third fourth last
+enum DayOfWeekEnum  Sunday Monday Tuesday Wednesday Thursday Friday Saturday
+enum YearlyRecurrencePatternTypeEnum  ByDay ByWeek ByMonth
+enum MonthOfYearEnum  January February March April May June July August September October
+    November December
+
 # ---- Enumerations and restricted strings -----------------------------------------------------
 enum SendClassificationTypeEnum  Operational Marketing
 enum SendPriorityEnum  Burst Normal Low
@@ -552,4 +669,9 @@ OPERATIONS: dict[str, tuple[str, str, str]] = {
     "Describe": ("DefinitionRequestMsg", "DefinitionResponseMsg", "definition"),
     "Perform": ("PerformRequestMsg", "PerformResponseMsg", "perform"),
     "VersionInfo": ("VersionInfoRequestMsg", "VersionInfoResponseMsg", "versionInfo"),
+    "Schedule": ("ScheduleRequestMsg", "ScheduleResponseMsg", "schedule"),
+    # Profile attributes, LogUnsubEvent, and Extract answered "not supported".
+    "Configure": ("ConfigureRequestMsg", "ConfigureResponseMsg", "configure"),
+    "Execute": ("ExecuteRequestMsg", "ExecuteResponseMsg", "execute"),
+    "Extract": ("ExtractRequestMsg", "ExtractResponseMsg", "extract"),
 }

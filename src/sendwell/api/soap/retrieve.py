@@ -19,6 +19,9 @@ from sendwell.services.catalog import Unsupported
 from sendwell.services.registry import KINDS
 
 Path = tuple[str, ...]
+# Properties Marketing Cloud's Retrieve takes that no WSDL type has an element for: accepted,
+# and never in a result (FuelSDK's ContentArea sample asks for RowObjectID).
+UNLISTED = {"ContentArea": frozenset({"rowobjectid"})}
 
 
 def resolve_properties(
@@ -33,6 +36,8 @@ def resolve_properties(
     paths: list[Path] = []
     unknown: list[str] = []
     for prop in properties:
+        if prop.strip().lower() in UNLISTED.get(type_name, ()):
+            continue
         path = _resolve(type_name, prop)
         if path is None:
             unknown.append(prop)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from lxml import etree
 
 from sendwell.api.asgi import BodyTooLarge
-from sendwell.api.soap import operations
+from sendwell.api.soap import configure_execute, operations, scheduling
 from sendwell.api.soap.codec import DecodeError, decode, encode
 from sendwell.api.soap.envelope import (
     SoapFault,
@@ -66,6 +66,11 @@ HANDLERS: dict[str, Handler] = {
     "Perform": operations.perform,
     "Describe": operations.describe_objects,
     "VersionInfo": operations.version_info,
+    "Schedule": scheduling.schedule,
+    # Profile attributes, LogUnsubEvent, and extracts answered "not supported".
+    "Configure": configure_execute.configure,
+    "Execute": configure_execute.execute,
+    "Extract": configure_execute.extract,
 }
 
 
@@ -115,7 +120,7 @@ def service_get(request: Request) -> Response:
 
 @router.post(
     "/Service.asmx",
-    summary="SOAP partner API: Create, Retrieve, Update, Delete, Perform, Describe",
+    summary="SOAP partner API: Create, Retrieve, Update, Delete, Perform, Schedule, Describe",
     response_class=Response,
     openapi_extra=SERVICE_DOC,
     responses={
@@ -126,10 +131,11 @@ def service_get(request: Request) -> Response:
 async def service(request: Request) -> Response:
     """Marketing Cloud's SOAP web service (`https://SUBDOMAIN.soap.marketingcloudapis.com/
     Service.asmx`): a SOAP 1.1 or 1.2 envelope whose `SOAPAction` names the operation. `Perform`
-    `start` on an `EmailSendDefinition` starts a send and answers its JobID; `Retrieve` of `Send`
-    follows it. Per-object problems are results with `StatusCode` `Error`; a malformed envelope
-    or a failed login is a SOAP Fault. Auth: a WS-Security `UsernameToken` (an API user) or a
-    `fueloauth` header with an access token from `/v2/token`."""
+    `start` on an `EmailSendDefinition` starts a send and answers its JobID (`Schedule` does so
+    at a time, once or recurring); `Retrieve` of `Send` follows it. Per-object problems are
+    results with `StatusCode` `Error`; a malformed envelope or a failed login is a SOAP Fault.
+    Auth: a WS-Security `UsernameToken` (an API user) or a `fueloauth` header with an access
+    token from `/v2/token`."""
     state = request.app.state
     actor = base_url(request) + "/Service.asmx"
     version = "1.1"

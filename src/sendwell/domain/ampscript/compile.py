@@ -11,26 +11,35 @@ run of AMPscript between texts becomes a slot ``__ampN_K`` whose text the progra
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from sendwell.domain.ampscript import data_functions, functions  # noqa: F401 (they register)
+from sendwell.domain.ampscript import (  # noqa: F401 (they register)
+    api_functions,
+    content_functions,
+    data_functions,
+    data_writes,
+    encoding_functions,
+    functions,
+    http_functions,
+    rowset_functions,
+    salesforce_functions,
+    string_functions,
+    utility_functions,
+)
 from sendwell.domain.ampscript import nodes as n
+from sendwell.domain.ampscript.comparison import compiled_comparison
 from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
 from sendwell.domain.ampscript.parser import parse
-from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED
-from sendwell.domain.ampscript.runtime import DEFAULT_ENVIRONMENT, Context, RenderEnvironment
-from sendwell.domain.ampscript.values import (
-    Value,
-    boolean,
-    compare,
-    integer,
-    number_or_none,
-    parse_date,
-    text,
+from sendwell.domain.ampscript.registry import FUNCTIONS, REFUSED, OutputVariable
+from sendwell.domain.ampscript.runtime import (
+    DEFAULT_ENVIRONMENT,
+    Context,
+    RenderEnvironment,
 )
+from sendwell.domain.ampscript.values import Value, boolean, integer, text
 from sendwell.domain.personalization import COMPUTED_FIELDS, Slot, Template, TemplatePart
 
 Run = Callable[[Context], None]
@@ -41,9 +50,15 @@ _programs = itertools.count(1)
 class Program:
     """Compiled content: ``run`` computes the slot values, ``template`` puts them in place."""
 
-    __slots__ = ("_segments", "fields", "template")
+    __slots__ = ("_segments", "as_written", "fields", "source_id", "template")
 
-    def __init__(self, statements: tuple[n.Statement, ...]) -> None:
+    def __init__(
+        self, statements: tuple[n.Statement, ...], as_written: bool = True, source_id: str = ""
+    ) -> None:
+        self.as_written = as_written
+        self.source_id = source_id
+        """A hash of the content: with line and column it names a call across processes."""
+        """Whether a ``%%Name%%`` the values lack renders as written (else as "")."""
         prefix = f"__amp{next(_programs)}_"
         parts: list[TemplatePart] = []
         segments: list[tuple[str, Callable[[Context], str]]] = []
@@ -62,7 +77,7 @@ class Program:
                 parts.append(statement.text)
             elif isinstance(statement, n.FieldString) and statement.name not in COMPUTED_FIELDS:
                 close_segment()
-                parts.append(Slot(statement.name))
+                parts.append(Slot(statement.name, statement.written if as_written else ""))
             else:
                 pending.append(statement)
         close_segment()
@@ -74,6 +89,8 @@ class Program:
     def run(self, context: Context) -> None:
         """Run for one recipient: ``context.slots`` receives this program's slot values."""
         slots = context.slots
+        context.as_written = self.as_written
+        context.program = self.source_id
         for key, produce in self._segments:
             slots[key] = produce(context)
 
@@ -105,9 +122,13 @@ class ScriptedTemplate(Template):
         return Template.render(self, values)
 
 
-def compile_content(text_: str) -> Program:
-    """Parse and check ``text_``; raises AmpscriptError naming the line and column of a fault."""
-    return Program(parse(text_))
+def compile_content(text_: str, as_written: bool = True) -> Program:
+    """Parse and check ``text_``; raises AmpscriptError naming the line and column of a fault.
+
+    A ``%%Name%%`` the recipient's values lack renders as written (as Marketing Cloud renders
+    a name that is no attribute), or as "" when ``as_written`` is false (sends)."""
+    source_id = hashlib.sha256(text_.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return Program(parse(text_), as_written, source_id)
 
 
 # --- Statements --------------------------------------------------------------------------
@@ -156,11 +177,11 @@ def _statement(node: n.Statement) -> Run:
         literal = node.text
         return lambda ctx: ctx.out.write(literal)
     if isinstance(node, n.FieldString):
-        name = node.name
+        name, written = node.name, node.written
         line, column = node.line, node.column
 
         def field_string(ctx: Context) -> None:
-            value = ctx.attribute(name)
+            value = ctx.field(name, written)
             try:
                 ctx.out.write(value if isinstance(value, str) else text(value))
             except FunctionError as exc:
@@ -198,6 +219,10 @@ def _statement(node: n.Statement) -> Run:
         return _if(node)
     if isinstance(node, n.For):
         return _for(node)
+    if isinstance(node, n.Ignored):
+        for expression in node.expressions:
+            _expression(expression)  # checks its calls, as when content is saved
+        return lambda ctx: None
     call = _expression(node.call)
 
     def evaluate(ctx: Context) -> None:
@@ -274,57 +299,11 @@ def _expression(node: n.Expression) -> Evaluate:
     return lambda ctx: not boolean(operand(ctx))
 
 
-_OPERATORS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
-}
-
-
 def _comparison(node: n.Comparison) -> Evaluate:
-    """Compare; against a literal, the literal's side is converted once, at compile time."""
-    symbol, left, right = node.operator, _expression(node.left), _expression(node.right)
-    line, column = node.line, node.column
     literal = node.right.value if isinstance(node.right, n.Literal) else None
-    if isinstance(literal, str) and number_or_none(literal) is None and parse_date(literal) is None:
-        # Text on the right: the left is compared as text too, unless it is a date.
-        test, folded = _OPERATORS[symbol], literal.casefold()
-
-        def against_text(ctx: Context) -> Value:
-            value = left(ctx)
-            if isinstance(value, str):
-                return test(value.casefold(), folded)
-            try:
-                return compare(symbol, value, literal)
-            except FunctionError as exc:
-                raise AmpscriptError(exc.message, line, column) from None
-
-        return against_text
-    if isinstance(literal, Decimal):
-        test, amount = _OPERATORS[symbol], literal
-
-        def against_number(ctx: Context) -> Value:
-            value = left(ctx)
-            found = number_or_none(value)
-            if found is not None:
-                return test(found, amount)
-            try:
-                return compare(symbol, value, amount)
-            except FunctionError as exc:
-                raise AmpscriptError(exc.message, line, column) from None
-
-        return against_number
-
-    def general(ctx: Context) -> Value:
-        try:
-            return compare(symbol, left(ctx), right(ctx))
-        except FunctionError as exc:
-            raise AmpscriptError(exc.message, line, column) from None
-
-    return general
+    return compiled_comparison(
+        node.operator, _expression(node.left), _expression(node.right), literal
+    )
 
 
 def _call(node: n.Call) -> Evaluate:
@@ -344,9 +323,16 @@ def _call(node: n.Call) -> Evaluate:
     problem = spec.arity_rule(count) if spec.arity_rule else None
     if problem:
         raise AmpscriptError(f"{spec.name}: {problem}", node.line, node.column)
-    args = tuple(_expression(a) for a in node.args)
+    args = tuple(
+        _output_variable(node, spec.name, i) if i in spec.outputs else _expression(a)
+        for i, a in enumerate(node.args)
+    )
     if key == "v":  # v(x) is x: the most common call in email content costs nothing
         return args[0]
+    if spec.sited:  # the function learns where it is called: (line, column) comes first
+        site = (node.line, node.column)
+        args = (lambda ctx: site, *args)
+        count += 1
     run, line, column, name = spec.run, node.line, node.column, spec.name
     # One closure per argument count, each with its own handler: no extra call per call.
     if spec.lazy:
@@ -384,6 +370,17 @@ def _call(node: n.Call) -> Evaluate:
                 raise _relocated(exc, name, line, column) from None
 
     return call
+
+
+def _output_variable(node: n.Call, name: str, index: int) -> Evaluate:
+    """The argument a function sets: it must be a @variable."""
+    arg = node.args[index]
+    if not isinstance(arg, n.Variable):
+        raise AmpscriptError(
+            f"{name}: argument {index + 1} must be a @variable it can set", arg.line, arg.column
+        )
+    target = OutputVariable(arg.name)
+    return lambda ctx: target
 
 
 def _relocated(

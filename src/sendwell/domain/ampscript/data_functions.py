@@ -15,6 +15,7 @@ from sendwell.domain.ampscript.errors import FunctionError
 from sendwell.domain.ampscript.registry import function
 from sendwell.domain.ampscript.runtime import Context
 from sendwell.domain.ampscript.values import (
+    DB_NULL,
     Row,
     Rowset,
     Value,
@@ -58,7 +59,9 @@ def _rows(ctx: Context, args: Sequence[Value], case_sensitive: bool) -> list[Row
 
 
 def _cell(value: object) -> Value:
-    if value is None or isinstance(value, str):
+    if value is None:
+        return DB_NULL
+    if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "True" if value else "False"
@@ -69,7 +72,7 @@ def _cell(value: object) -> Value:
 def _lookup(ctx: Context, args: Sequence[Value]) -> Value:
     rows = _rows(ctx, [args[0], *args[2:]], case_sensitive=False)
     if not rows:
-        return None
+        return DB_NULL
     column = text(args[1]).lower()
     if column not in rows[0].fields:
         raise FunctionError(f"the data extension has no column {text(args[1])!r}")
@@ -149,12 +152,20 @@ def _field(ctx: Context, args: Sequence[Value]) -> Value:
     row = args[0]
     if not isinstance(row, Row):
         raise FunctionError("the first argument must be a row")
-    name = text(args[1]).lower()
+    key = args[1]
+    name = text(key).lower()
     if name in row.fields:
         return row.fields[name]
+    position = number_or_none(key)
+    if position is not None and position == position.to_integral_value():
+        # Field(row, 1): the first field, as rowsets built from strings are read
+        try:
+            return row.at(int(position))  # type: ignore[return-value]
+        except IndexError:
+            pass
     if len(args) > 2 and not boolean(args[2]):
         return ""
-    raise FunctionError(f"the row has no field {text(args[1])!r}")
+    raise FunctionError(f"the row has no field {text(key)!r}")
 
 
 @function("RowCount", 1)

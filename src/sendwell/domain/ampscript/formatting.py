@@ -30,9 +30,12 @@ class Culture:
     currency_after: bool = False  # "1.234,57 €" rather than "$1,234.57"
     currency_space: bool = False
     currency_digits: int = 2
+    percent: str = "%"  # what follows a percentage: "12.883%" in en-US, "12,883 %" in de-DE
 
 
-_EURO = Culture(".", ",", "€", currency_after=True, currency_space=True)
+# Percent signs as ICU's cultures write them (en-US "12.883%" is Marketing Cloud's, from the
+# ampscript-core corpus; the others inferred from ICU).
+_EURO = Culture(".", ",", "€", currency_after=True, currency_space=True, percent="\xa0%")
 CULTURES = {
     "en-us": Culture(",", ".", "$"),
     "en-ca": Culture(",", ".", "$"),
@@ -40,8 +43,8 @@ CULTURES = {
     "en-gb": Culture(",", ".", "£"),
     "de-de": _EURO,
     "es-es": _EURO,
-    "it-it": _EURO,
-    "fr-fr": Culture("\xa0", ",", "€", currency_after=True, currency_space=True),
+    "it-it": Culture(".", ",", "€", currency_after=True, currency_space=True),
+    "fr-fr": Culture("\xa0", ",", "€", currency_after=True, currency_space=True, percent="\xa0%"),
     "nl-nl": Culture(".", ",", "€", currency_space=True),
     "pt-br": Culture(".", ",", "R$", currency_space=True),
     "ja-jp": Culture(",", ".", "¥", currency_digits=0),
@@ -88,7 +91,7 @@ def format_number(value: Decimal, pattern: str, culture_code: str | None = None)
             else _fixed(abs(scaled), places, info)
         )
         sign = "-" if _rounded(scaled, places) < 0 else ""
-        return f"{sign}{body} %" if kind == "P" else f"{sign}{body}"
+        return f"{sign}{body}{info.percent}" if kind == "P" else f"{sign}{body}"
     if kind in ("D", "X"):
         if value != value.to_integral_value():
             raise FunctionError(f"format {pattern!r} needs a whole number")

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from urllib.parse import quote
 
 from sendwell.domain.ampscript import formatting
 from sendwell.domain.ampscript.errors import FunctionError, RecipientSkipped
@@ -20,6 +19,7 @@ from sendwell.domain.ampscript.registry import function
 from sendwell.domain.ampscript.runtime import Context
 from sendwell.domain.ampscript.values import (
     DAYS,
+    DB_NULL,
     MAX_TEXT,
     MONTHS,
     Value,
@@ -68,8 +68,8 @@ def _attribute_value(ctx: Context, args: Sequence[Value]) -> Value:
     name = text(args[0]).strip().lower()
     if not name:
         raise FunctionError("the attribute name is empty")
-    found = ctx.attribute(name)
-    return "" if found is None else found
+    # "returns null if no data is found" (Marketing Cloud's AttributeValue reference)
+    return ctx.attribute(name)
 
 
 @function("Empty", 1)
@@ -79,8 +79,9 @@ def _empty(ctx: Context, args: Sequence[Value]) -> Value:
 
 @function("IsNull", 1)
 def _is_null(ctx: Context, args: Sequence[Value]) -> Value:
-    value = args[0]
-    return value is None or (is_empty(value) and value != "")
+    # Only data's null is null here: a VAR never set is not (ampscript-core tests DBNull;
+    # its corpus, captured from Marketing Cloud, has IsNull of such a variable False).
+    return args[0] is DB_NULL
 
 
 @function("IIf", 3, lazy=True)
@@ -113,11 +114,6 @@ def _is_email_address(ctx: Context, args: Sequence[Value]) -> Value:
     return bool(_EMAIL.fullmatch(text(args[0])))
 
 
-@function("URLEncode", 1, 3)
-def _url_encode(ctx: Context, args: Sequence[Value]) -> Value:
-    return limited(quote(text(args[0]), safe=":/?&=#"))
-
-
 # --- Strings -----------------------------------------------------------------------------
 
 
@@ -128,10 +124,14 @@ def _concat(ctx: Context, args: Sequence[Value]) -> Value:
 
 @function("Uppercase", 1)
 def _uppercase(ctx: Context, args: Sequence[Value]) -> Value:
-    value = text(args[0])
-    if "ß" in value:  # .NET keeps the sharp s; Python would write "SS"
-        return "ß".join(part.upper() for part in value.split("ß"))
-    return value.upper()
+    return upper(text(args[0]))
+
+
+def upper(value: str) -> str:
+    """Upper case one character at a time, as .NET does: "ß" stays (Python writes "SS")."""
+    if value.isascii():
+        return value.upper()
+    return "".join(c if len(u := c.upper()) != 1 else u for c in value)
 
 
 @function("Lowercase", 1)
@@ -141,11 +141,20 @@ def _lowercase(ctx: Context, args: Sequence[Value]) -> Value:
 
 @function("ProperCase", 1)
 def _proper_case(ctx: Context, args: Sequence[Value]) -> Value:
-    chars = list(text(args[0]).lower())
-    for i, char in enumerate(chars):
-        if i == 0 or not (chars[i - 1].isalnum() or chars[i - 1] == "'"):
-            chars[i] = char.upper()
-    return "".join(chars)
+    # Only white space starts a word: "BA1R.B O'NEIL-SMITH" is "Ba1r.b O'neil-smith"
+    # (ampscript-core's PROPERCASE and its corpus, Function/propercase.txt).
+    value = text(args[0])
+    if value.isascii():
+        pieces = _SPACES.split(value.lower())
+        return "".join(p[:1].upper() + p[1:] for p in pieces)
+    out, start = [], True
+    for char in value:
+        out.append(upper(char) if start else char.lower())
+        start = char.isspace()
+    return "".join(out)
+
+
+_SPACES = re.compile(r"(\s+)")
 
 
 @function("Length", 1)
@@ -209,6 +218,7 @@ def _format(ctx: Context, args: Sequence[Value]) -> Value:
     value, pattern = args[0], text(args[1])
     kind = text(args[2]).strip().lower() if len(args) > 2 else ""
     culture = text(args[3]) if len(args) > 3 else None
+    kind = "number" if kind == "numeric" else kind  # both spellings run in Marketing Cloud
     if kind not in ("", "date", "number"):
         raise FunctionError(f"the data format must be Date or Number, not {kind!r}")
     if kind == "date" or (kind == "" and isinstance(value, datetime)):

@@ -38,7 +38,14 @@ KEYWORDS = frozenset(
 )
 
 _SCRIPT_TAG = r"<script\b(?=[^>]*\brunat\s*=\s*[\"']?server\b)[^>]*>"
-_OPENER = re.compile(rf"(%%\[)|(%%=)|({_SCRIPT_TAG})|{FIELD_REF.pattern}", re.IGNORECASE)
+# Content Builder's layout tags: {{.slot name}} … {{/slot}}, {{.block name type}} … {{/block}}
+# mark where content goes and render as nothing; {{.data}} … {{/data}} holds the block's
+# settings (JSON) and renders as nothing, with what it holds.
+_GUIDE_TAG = r"\{\{\s*(?:[./](?:slot|block)\b[^{}]*|(\.data|/data)\s*)\}\}"
+_OPENER = re.compile(
+    rf"(%%\[)|(%%=)|({_SCRIPT_TAG})|({_GUIDE_TAG})|{FIELD_REF.pattern}", re.IGNORECASE
+)
+_DATA_END = re.compile(r"\{\{\s*/data\s*\}\}", re.IGNORECASE)
 _AMPSCRIPT_LANGUAGE = re.compile(r"\blanguage\s*=\s*[\"']?ampscript\b", re.IGNORECASE)
 _SCRIPT_END = re.compile(r"</script\s*>", re.IGNORECASE)
 _CODE = re.compile(
@@ -57,7 +64,7 @@ _CODE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 # Quick test for content that needs the AMPscript compiler at all.
-HAS_AMPSCRIPT = re.compile(rf"%%\[|%%=|{_SCRIPT_TAG}", re.IGNORECASE)
+HAS_AMPSCRIPT = re.compile(rf"%%\[|%%=|{_SCRIPT_TAG}|{_GUIDE_TAG}", re.IGNORECASE)
 
 
 class Token(NamedTuple):
@@ -98,9 +105,11 @@ def tokenize(text: str) -> list[Token]:
     while (match := _OPENER.search(text, pos)) is not None:
         if match.start() > pos:
             tokens.append(Token(TEXT, text[pos : match.start()], *position(pos)))
-        block, inline, script, field = match.groups()
+        block, inline, script, guide, data, field = match.groups()
         line, column = position(match.start())
-        if field is not None:
+        if guide is not None:
+            pos = _guide_tag(text, match, data, (line, column))
+        elif field is not None:
             tokens.append(Token(FIELD, field, line, column))
             pos = match.end()
         elif block or inline:
@@ -126,6 +135,16 @@ def tokenize(text: str) -> list[Token]:
         tokens.append(Token(TEXT, text[pos:], *position(pos)))
     tokens.append(Token(EOF, "", *position(len(text))))
     return tokens
+
+
+def _guide_tag(text: str, match: re.Match[str], data: str | None, at: tuple[int, int]) -> int:
+    """Where text resumes after a layout tag (after its data, for ``{{.data}}``)."""
+    if data is None or data.startswith("/"):
+        return match.end()
+    end = _DATA_END.search(text, match.end())
+    if end is None:
+        raise AmpscriptError("{{.data}} is not closed with {{/data}}", *at)
+    return end.end()
 
 
 def _code(

@@ -73,6 +73,7 @@ class FieldString(Node):
     """A ``%%Name%%`` personalization string in text."""
 
     name: str  # lower-cased
+    written: str  # as written, ``%%Name%%``: what shows when no attribute has the name
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,16 @@ class Evaluate(Node):
     call: Call
 
 
-Statement = Text | FieldString | Inline | Declare | Assign | If | For | Evaluate
+@dataclass(frozen=True, slots=True)
+class Ignored(Node):
+    """An expression standing as a statement (``@x = "v"`` without SET, ``5 < 5``, ``@x``):
+    Marketing Cloud parses it and does nothing (ampscript-core: "the existing Marketing Cloud
+    AMPscript interpreter ignores these lines"). Kept so that its calls are still checked."""
+
+    expressions: tuple[Expression, ...]
+
+
+Statement = Text | FieldString | Inline | Declare | Assign | If | For | Evaluate | Ignored
 
 
 def attributes_read(statements: tuple[Statement, ...]) -> set[str]:
@@ -151,6 +161,8 @@ def attributes_read(statements: tuple[Statement, ...]) -> set[str]:
             pending.append(node.value)
         elif isinstance(node, Evaluate):
             pending.append(node.call)
+        elif isinstance(node, Ignored):
+            pending.extend(node.expressions)
         elif isinstance(node, Comparison | Logical):
             pending.extend((node.left, node.right))
         elif isinstance(node, Not):

@@ -10,6 +10,7 @@ Grammar (keywords case-insensitive)::
     statement  := text | %%Name%% | %%= expr =%% | VAR @a, @b | SET @a = expr
                 | IF expr THEN body (ELSEIF expr THEN body)* (ELSE body)? ENDIF
                 | FOR @i = expr (TO | DOWNTO) expr DO body NEXT [@i] | call
+                | expr [= expr]   (parsed, then ignored, as Marketing Cloud does)
     expr       := and (OR and)*          and := not (AND not)*
     not        := NOT not | comparison   comparison := primary (op primary)?
     primary    := string | number | TRUE | FALSE | @var | name | [name] | call | ( expr )
@@ -17,15 +18,16 @@ Grammar (keywords case-insensitive)::
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sendwell.domain.ampscript import lexer as t
 from sendwell.domain.ampscript import nodes as n
 from sendwell.domain.ampscript.errors import AmpscriptError
 from sendwell.domain.ampscript.lexer import Token
+from sendwell.domain.ampscript.values import literal_number
 
 MAX_DEPTH = 64  # nesting of statements and parentheses; deeper content is refused, not crashed
 _COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
+_EXPRESSION_KEYWORDS = frozenset({"TRUE", "FALSE", "NOT"})
+_EXPRESSION_STARTS = frozenset({t.NAME, t.VARIABLE, t.STRING, t.NUMBER, t.OP})
 
 
 def parse(text: str) -> tuple[n.Statement, ...]:
@@ -92,7 +94,11 @@ class _Parser:
                 statements.append(n.Text(token.line, token.column, token.value))
             elif kind == t.FIELD:
                 self.advance()
-                statements.append(n.FieldString(token.line, token.column, token.value.lower()))
+                statements.append(
+                    n.FieldString(
+                        token.line, token.column, token.value.lower(), f"%%{token.value}%%"
+                    )
+                )
             elif kind == t.INLINE:
                 self.advance()
                 expression = self.expression()
@@ -107,7 +113,7 @@ class _Parser:
 
     def statement(self) -> n.Statement:
         token = self.peek()
-        if token.kind == t.KEYWORD:
+        if token.kind == t.KEYWORD and token.value not in _EXPRESSION_KEYWORDS:
             handler = {
                 "VAR": self.declare,
                 "SET": self.assign,
@@ -117,14 +123,21 @@ class _Parser:
             if handler is None:
                 raise self.error(f"{token.value} cannot start a statement")
             return handler()
-        following = self.tokens[self.index + 1] if token.kind == t.NAME else token
-        if token.kind == t.NAME and following.kind == t.OP and following.value == "(":
-            call = self.primary()
-            assert isinstance(call, n.Call)
-            return n.Evaluate(token.line, token.column, call)
-        if token.kind == t.VARIABLE:
-            raise self.error(f"a statement cannot start with {token.value}: use SET")
+        if token.kind in _EXPRESSION_STARTS or token.kind == t.KEYWORD:
+            return self.expression_statement(token)
         raise self.error(f"unexpected {token.describe()}")
+
+    def expression_statement(self, start: Token) -> n.Statement:
+        """A call as a statement is evaluated; any other expression (even ``@x = "v"``,
+        which is not an assignment without SET) is parsed and ignored, as Marketing Cloud
+        does."""
+        expression = self.expression()
+        if self.at(t.OP, "=") and not isinstance(expression, n.Call):
+            self.advance()
+            return n.Ignored(start.line, start.column, (expression, self.expression()))
+        if isinstance(expression, n.Call):
+            return n.Evaluate(start.line, start.column, expression)
+        return n.Ignored(start.line, start.column, (expression,))
 
     def declare(self) -> n.Declare:
         start = self.advance()
@@ -246,7 +259,7 @@ class _Parser:
         if kind == t.STRING:
             return n.Literal(token.line, token.column, token.value)
         if kind == t.NUMBER:
-            return n.Literal(token.line, token.column, Decimal(token.value))
+            return n.Literal(token.line, token.column, literal_number(token.value))
         if kind == t.VARIABLE:
             return n.Variable(token.line, token.column, token.value[1:].lower())
         if kind == t.KEYWORD and token.value in ("TRUE", "FALSE"):

@@ -1,36 +1,72 @@
 """AMPscript values and the conversions between them.
 
-A value is ``None`` (null: an unset variable, a data extension field without a value), a
-string, a boolean, a number (``Decimal``, in .NET ``decimal`` range), a date (a naive
-``datetime`` in Marketing Cloud system time), a ``Rowset`` or a ``Row``. Strings convert to
-numbers and dates where a function needs one; every failed conversion is a ``FunctionError``.
+A value is one of:
+
+* ``None``: null as the language has it, a variable declared with ``VAR`` (or never set);
+* ``DB_NULL``: null as data has it, a data extension field or attribute without a value, or a
+  ``Lookup`` that found no row. Only this one is null for ``IsNull`` (as Marketing Cloud's own
+  engine, SalesforceLabs/ampscript-core, has it: ``IsNull`` tests for ``DBNull``); it shows and
+  compares as an empty string;
+* a string, a boolean, a number (``Decimal``), a date (a naive ``datetime`` in Marketing Cloud
+  system time), a ``Rowset`` or ``Row``, or an API object (``api_objects.ApiObject``).
+
+Strings convert to numbers and dates where a function needs one; a failed conversion is a
+``FunctionError``. Comparisons never fail: their rules are in ``comparison``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
+from sendwell.domain.ampscript.dates import DAYS, MONTHS, parse_date  # noqa: F401 (re-exported)
 from sendwell.domain.ampscript.errors import FunctionError
 
 MAX_DECIMAL = Decimal("79228162514264337593543950335")  # .NET decimal.MaxValue
+MAX_DOUBLE = Decimal("1.7976931348623157E+308")  # .NET double.MaxValue
+INT64 = (-(2**63), 2**63 - 1)
 MAX_TEXT = 1_000_000  # characters: no string a function builds may grow beyond this
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August")
-MONTHS += ("September", "October", "November", "December")
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+class DataNull:
+    """The null of data (.NET ``DBNull``): one instance, ``DB_NULL``."""
+
+    __slots__ = ()
+    _instance: DataNull | None = None
+
+    def __new__(cls) -> DataNull:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DB_NULL"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+DB_NULL = DataNull()
 
 
 class Row:
-    """One data extension row; field names are case-insensitive."""
+    """One data extension row; field names are case-insensitive, and keep their order (for
+    ``Field(row, n)``)."""
 
     __slots__ = ("fields",)
 
     def __init__(self, fields: Mapping[str, object]) -> None:
         self.fields = {str(k).lower(): v for k, v in fields.items()}
+
+    def at(self, position: int) -> object:
+        """The value of the ``position``-th field (1-based); IndexError when there is none."""
+        if position < 1:
+            raise IndexError(position)
+        return list(self.fields.values())[position - 1]
 
     def __repr__(self) -> str:
         return f"Row({self.fields!r})"
@@ -48,9 +84,14 @@ class Rowset:
         return f"Rowset({len(self.rows)} rows)"
 
 
-Value = None | str | bool | Decimal | datetime | Row | Rowset
+Value = Any  # None | DataNull | str | bool | Decimal | datetime | Row | Rowset | ApiObject
 
-_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+# What arithmetic reads as a number (.NET double.Parse with the en-US culture: thousands
+# separators and an exponent are allowed).
+_NUMBER = re.compile(r"\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
+# What a comparison takes for a number (.NET decimal.TryParse, NumberStyles.Number): no
+# exponent, a sign before or after.
+_DECIMAL = re.compile(r"\s*([+-])?\s*(\d[\d,]*(?:\.\d*)?|\.\d+)\s*([+-])?\s*")
 
 
 def text(value: Value) -> str:
@@ -65,6 +106,11 @@ def text(value: Value) -> str:
         return decimal_text(value)
     if isinstance(value, datetime):
         return default_date_text(value)
+    if value is DB_NULL:
+        return ""
+    shown = getattr(value, "shown", None)  # API objects show as their type's name
+    if shown is not None:
+        return shown()  # type: ignore[no-any-return]
     raise FunctionError(f"a {type(value).__name__.lower()} cannot be used as text")
 
 
@@ -72,6 +118,15 @@ def decimal_text(value: Decimal) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
+
+
+def literal_number(token: str) -> Decimal:
+    """A number written in content: beyond a 64-bit integer (whole) or a double (with a
+    point) it is 0, as in Marketing Cloud (ampscript-core's corpus, captured from it)."""
+    value = Decimal(token)
+    if "." not in token:
+        return value if INT64[0] <= value <= INT64[1] else Decimal(0)
+    return value if abs(value) <= MAX_DOUBLE else Decimal(0)
 
 
 def checked(value: Decimal) -> Decimal:
@@ -95,9 +150,24 @@ def _spelled_number(value: str) -> Decimal | None:
     if not _NUMBER.fullmatch(value):
         return None
     try:
-        return checked(Decimal(value.strip()))
+        return checked(Decimal(value.strip().replace(",", "")))
     except (InvalidOperation, FunctionError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def decimal_or_none(value: str) -> Decimal | None:
+    """``value`` read as .NET's ``decimal.TryParse`` reads it (en-US), else None."""
+    match = _DECIMAL.fullmatch(value)
+    if match is None or (match.group(1) and match.group(3)):
+        return None
+    sign = "-" if "-" in (match.group(1) or "", match.group(3) or "") else ""
+    digits = match.group(2).replace(",", "")
+    try:
+        found = Decimal(sign + digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        return None
+    return found if abs(found) <= MAX_DECIMAL else None
 
 
 def number(value: Value, what: str = "value") -> Decimal:
@@ -114,104 +184,38 @@ def integer(value: Value, what: str = "value") -> int:
     return int(found)
 
 
+_INT32 = (-(2**31), 2**31 - 1)
+_WHOLE = re.compile(r"\s*[+-]?\d+\s*")
+
+
 def boolean(value: Value) -> bool:
-    """Truth as conditions read it: true, "true" (any case) and "1" are true; all else false."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1")
+    """Truth as Marketing Cloud reads it (.NET ``TryToBoolean`` in ampscript-core): a boolean
+    is itself; a whole number (or a string of one) is true when it is 1; "true"/"false" in any
+    case; anything else (null, other text, dates) is false."""
+    if value is True or value is False:
+        return value  # type: ignore[return-value]
     if isinstance(value, Decimal):
         return value == 1
+    if isinstance(value, str):
+        return _text_truth(value)
     return False
 
 
+@lru_cache(maxsize=1024)
+def _text_truth(value: str) -> bool:
+    if _WHOLE.fullmatch(value):
+        whole = int(value)
+        return whole == 1 and _INT32[0] <= whole <= _INT32[1]
+    return value.strip().lower() == "true"
+
+
 def is_empty(value: Value) -> bool:
-    if value is None or value == "":
+    if value is None or value is DB_NULL or value == "":
         return True
     return isinstance(value, Rowset) and not value.rows
 
 
-def compare(operator: str, left: Value, right: Value) -> bool:
-    """Compare as numbers when both are numbers, as dates when one is a date, else as text
-    without regard to case (Marketing Cloud compares strings case-insensitively)."""
-    a: object
-    b: object
-    a, b = number_or_none(left), number_or_none(right)
-    if a is None or b is None:
-        if isinstance(left, datetime) or isinstance(right, datetime):
-            a, b = date(left), date(right)
-        else:
-            a, b = text(left).casefold(), text(right).casefold()
-    if operator == "==":
-        return a == b
-    if operator == "!=":
-        return a != b
-    if operator == "<":
-        return a < b  # type: ignore[operator]
-    if operator == ">":
-        return a > b  # type: ignore[operator]
-    if operator == "<=":
-        return a <= b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
-
-
 # --- Dates -------------------------------------------------------------------------------
-
-_TIME = r"(?:[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*([AaPp][Mm])?)?"
-_ZONE = r"\s*(Z|GMT|UTC|[+-]\d{2}:?\d{2})?"
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + _ZONE, re.IGNORECASE)
-_US = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})" + _TIME + _ZONE, re.IGNORECASE)
-_MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})" + _TIME + _ZONE)
-_DAY_FIRST = re.compile(r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})" + _TIME + _ZONE)
-
-
-@lru_cache(maxsize=4096)
-def parse_date(value: str, system_offset_minutes: int = -360) -> datetime | None:
-    """A date string as system time (ISO 8601, US M/d/yyyy, "August 5, 2023", "5 Aug 2023")."""
-    value = value.strip()
-    try:
-        if match := _ISO.fullmatch(value):
-            year, month, day, *rest = match.groups()
-        elif match := _US.fullmatch(value):
-            month, day, year, *rest = match.groups()
-        elif match := _MONTH_FIRST.fullmatch(value):
-            name, day, year, *rest = match.groups()
-            month = _month_number(name)
-        elif match := _DAY_FIRST.fullmatch(value):
-            day, name, year, *rest = match.groups()
-            month = _month_number(name)
-        else:
-            return None
-        hour, minute, second, fraction, meridiem, zone = rest
-        hour_value = int(hour or 0)
-        if meridiem:
-            if not 1 <= hour_value <= 12:
-                return None
-            hour_value = hour_value % 12 + (12 if meridiem.lower() == "pm" else 0)
-        micro = int((fraction or "0")[:6].ljust(6, "0"))
-        parsed = datetime(
-            int(year), int(month), int(day), hour_value, int(minute or 0), int(second or 0), micro
-        )
-    except (ValueError, TypeError):
-        return None
-    if zone:
-        offset = 0 if zone.upper() in ("Z", "GMT", "UTC") else _offset_minutes(zone)
-        parsed += timedelta(minutes=system_offset_minutes - offset)
-    return parsed
-
-
-def _month_number(name: str) -> int | None:
-    name = name.lower()
-    for number_, month in enumerate(MONTHS, 1):
-        if month.lower() == name or (len(name) == 3 and month.lower().startswith(name)):
-            return number_
-    return None
-
-
-def _offset_minutes(zone: str) -> int:
-    digits = zone[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + int(digits[2:])
-    return -minutes if zone[0] == "-" else minutes
 
 
 def date(value: Value, what: str = "value") -> datetime:
@@ -234,10 +238,18 @@ def default_date_text(value: datetime) -> str:
     )
 
 
+def show(value: Value) -> str:
+    """A value as an error message names it."""
+    return _show(value)
+
+
 def _show(value: Value) -> str:
-    if value is None:
+    if value is None or value is DB_NULL:
         return "null"
     if isinstance(value, Rowset | Row):
         return f"a {type(value).__name__.lower()}"
-    shown = text(value)
+    try:
+        shown = text(value)
+    except FunctionError:
+        return f"a {type(value).__name__.lower()}"
     return repr(shown if len(shown) <= 40 else shown[:37] + "...")

@@ -34,6 +34,7 @@ class Envelope(NamedTuple):
     rcpt_to: str  # one recipient (bare address)
     data: bytes  # complete RFC 5322 message, CRLF line endings, NOT dot-stuffed
     job_id: int = 0  # the send job it belongs to (the capture transport files it under it)
+    attempt: int = 1  # this delivery's attempt for the recipient (the simulator's soft bounces)
     # ``data`` as DATA carries it (CRLF, dot-stuffed, no final "."), when the renderer made
     # it: the transport then sends it as it is.
     wire: bytes | None = None
