@@ -79,13 +79,14 @@ def test_each_due_chunk_is_queued_once_and_again_after_the_broker_lost_it(
         make_celery(settings), engine, settings, redis.Redis.from_url(broker.url())
     )
 
-    assert dispatcher.dispatch() == 3 + 4  # a task per kind of unit, one per chunk
+    assert dispatcher.dispatch() == 4 + 4  # a task per kind of unit, one per chunk
     chunks = [t["args"] for t in queued(broker, QUEUE_BULK)]
     assert chunks == [[job_id, 0], [job_id, 1], [job_id, 2], [job_id, 3]]
     assert sorted(t["args"][0] for t in queued(broker, QUEUE_PRIORITY)) == [
         "audience",
         "instance",
         "rows",
+        "schedule",
     ]
     assert dispatcher.dispatch() == 0  # already queued: nothing twice
 
