@@ -1,6 +1,7 @@
 """Celery on a real Redis (SENDWELL_BROKER_URL): what the dispatcher queues, tasks that run
 twice, work found again after the broker lost it, and a real ``sendwell worker`` delivering a
-transactional message before the bulk send queued ahead of it. SQLite and PostgreSQL."""
+transactional message before the bulk send queued ahead of it, and a SOAP scheduled send started
+once by two workers. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from tests.broker_support import RedisServer, SharedRedis, redis_server
 from tests.conftest import make_world
 from tests.integration.delivery_support import make_definition
 from tests.integration.send_api_support import bearer
+from tests.integration.test_soap_schedule import schedule_body, system_time
 from tests.integration.test_transactional import build, definition, recipient
-from tests.support import SmtpServer, wait_for
+from tests.support import SmtpServer, soap, text, wait_for
 
 from sendwell.config import Settings
 from sendwell.engine.celery_app import Waker, make_celery
@@ -201,3 +203,32 @@ def test_serve_delivers_nothing_itself_and_a_worker_sends_transactional_first(
 def job_status(engine, job_id: int) -> str:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return conn.execute(select(send_jobs.c.status).where(send_jobs.c.id == job_id)).scalar_one()
+
+
+def test_a_scheduled_send_fires_once_across_two_workers(database_url: str, broker: Broker) -> None:
+    emails = [f"s{i}@example.test" for i in range(250)]
+    with SmtpServer() as smtp:
+        for world in make_world(
+            database_url, broker_url=broker.url(), transport=smtp.url, chunk_size=CHUNK
+        ):
+            make_definition(world.engine, world.mid, emails, key="sched")
+            workers = [celery_worker(world.settings) for _ in range(2)]
+            try:
+                # Due in a few seconds: both workers sweep the ledger every second by then.
+                status, reply = soap(
+                    world.client, "Schedule", schedule_body(system_time(6)), user=world.user
+                )
+                assert status == 200, reply
+                job_id = int(text(reply, "p:Results/p:Result/p:Task/p:ID"))
+                assert job_status(world.engine, job_id) == "Scheduled"
+                engine = world.engine
+                wait_for(lambda e=engine, j=job_id: job_status(e, j) == "Complete", timeout=90)
+            finally:
+                for worker in workers:
+                    worker.send_signal(signal.SIGTERM)
+                for worker in workers:
+                    worker.wait(30)
+            with engine.connect() as conn:
+                jobs = conn.execute(select(send_jobs.c.id)).scalars().all()
+    assert jobs == [job_id]  # one occurrence: one job, started once
+    assert sorted(smtp.recorder.recipients()) == sorted(emails)  # each recipient once
