@@ -2,8 +2,8 @@
 
 Each task is one unit of the pipeline (``SendPipeline``): a kind of unit before delivery
 (``sendwell.unit``: start a due REST instance or SOAP scheduled send, write an async row
-request, build an audience), one
-chunk (``sendwell.deliver``), or a look at what is due (``sendwell.dispatch``). The ledger's
+request, build an audience), one chunk (``sendwell.deliver``), or a look at what is due
+(``sendwell.dispatch``). The ledger's
 leases make every task safe to run twice; ``dispatch.Dispatcher`` says what is queued and why
 nothing is lost with the broker. Tasks are acknowledged late and given back when a worker
 dies under them; every worker also sweeps the ledger every ``SENDWELL_SWEEP_SECONDS`` (one
