@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     and_,
-    exists,
+    case,
     func,
     insert,
     literal,
@@ -126,63 +127,92 @@ def _union(mid: int, sources: Sequence[AudienceSource]) -> Select:
     return select(*union.c)
 
 
-def _count(conn: Connection, query: Select) -> int:
-    return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+def _reason(mid: int, spec: JobSpec, cand: Any, dialect: str) -> tuple[Any, Any]:
+    """The candidates' FROM clause and why each is left out (None: it is a recipient).
+
+    Every candidate is looked at once: the suppression is one outer join on (mid,
+    subscriber_key), which is unique, and the exclusions are sets (below), where an EXISTS per
+    step on a CTE rescanned the exclusions for each candidate.
+    """
+    rules = SUPPRESSED.get(spec.classification, SUPPRESSED["Marketing"])
+    sub = subscribers.alias("sub")
+    source = cand.outerjoin(
+        sub, and_(sub.c.mid == mid, sub.c.subscriber_key == cand.c.subscriber_key)
+    )
+    unsubscribed = cand.c.opted_out == true()  # Salesforce's HasOptedOutOfEmail
+    if rules["unsubscribed"]:
+        unsubscribed = or_(sub.c.status.in_(rules["unsubscribed"]), unsubscribed)
+    whens = [(or_(cand.c.email.is_(None), ~cand.c.email.like("%_@_%")), "invalid")]
+    if spec.exclusions:
+        source, excluded = _excluded(mid, spec.exclusions, cand, source, dialect)
+        whens.append((excluded, "excluded"))
+    whens.append((unsubscribed, "unsubscribed"))
+    whens.append((sub.c.status.in_(rules["undeliverable"]), "undeliverable"))
+    return source, case(*whens, else_=None).label("reason")
+
+
+def _excluded(
+    mid: int, exclusions: Sequence[AudienceSource], cand: Any, source: Any, dialect: str
+) -> tuple[Any, Any]:
+    """Whether a candidate's key, or its address in any case, is on an exclusion list.
+
+    The lists' keys and lower-case addresses are two sets, NULLs left out (they match
+    nothing). SQLite builds an index of an uncorrelated IN list once, and probes it; its
+    planner may instead scan a joined DISTINCT set per row. PostgreSQL hashes an outer join
+    of any size, where an IN list in the select list is hashed only while it fits work_mem
+    (and rescanned per row past that).
+    """
+    excl = _union(mid, exclusions).cte("excl")
+    keys = select(excl.c.subscriber_key.label("k")).where(excl.c.subscriber_key.is_not(None))
+    emails = select(func.lower(excl.c.email).label("e")).where(excl.c.email.is_not(None))
+    email = func.lower(cand.c.email)
+    if dialect == "sqlite":
+        return source, or_(cand.c.subscriber_key.in_(keys), email.in_(emails))
+    key_set = keys.distinct().subquery("excl_keys")
+    email_set = emails.distinct().subquery("excl_emails")
+    source = source.outerjoin(key_set, key_set.c.k == cand.c.subscriber_key).outerjoin(
+        email_set, email_set.c.e == email
+    )
+    return source, or_(key_set.c.k.is_not(None), email_set.c.e.is_not(None))
+
+
+def _unique(step: Any, dedupe_by_email: bool) -> Any:
+    """The first row per subscriber key (and then per address), in source order."""
+    order = (step.c.src, step.c.ord)
+    ranked = select(
+        *step.c,
+        func.row_number().over(partition_by=step.c.subscriber_key, order_by=order).label("rk"),
+    ).cte("by_key")
+    unique = select(*[c for c in ranked.c if c.name != "rk"]).where(ranked.c.rk == 1)
+    if not dedupe_by_email:
+        return unique.cte("final")
+    by_email = unique.cte("unique_key")
+    ranked_email = select(
+        *by_email.c,
+        func.row_number()
+        .over(partition_by=func.lower(by_email.c.email), order_by=(by_email.c.src, by_email.c.ord))
+        .label("rk"),
+    ).cte("by_email")
+    return (
+        select(*[c for c in ranked_email.c if c.name != "rk"])
+        .where(ranked_email.c.rk == 1)
+        .cte("final")
+    )
 
 
 def build_audience(conn: Connection, job_id: int, mid: int, spec: JobSpec) -> AudienceCounts:
-    """Write the job's recipient ledger and return the counts of each step."""
-    cand = _union(mid, spec.sources).cte("cand")
-    valid = select(*cand.c).where(
-        cand.c.email.is_not(None), cand.c.email != "", cand.c.email.like("%_@_%")
-    )
-    step = valid.cte("valid")
-    if spec.exclusions:
-        excl = _union(mid, spec.exclusions).cte("excl")
-        step = (
-            select(*step.c)
-            .where(
-                ~exists().where(excl.c.subscriber_key == step.c.subscriber_key),
-                ~exists().where(func.lower(excl.c.email) == func.lower(step.c.email)),
-            )
-            .cte("not_excluded")
-        )
-    after_exclusion = step
-    rules = SUPPRESSED.get(spec.classification, SUPPRESSED["Marketing"])
-    counts: dict[str, int] = {}
-    for name in ("unsubscribed", "undeliverable"):
-        statuses = rules[name]
-        suppressed = exists().where(
-            subscribers.c.mid == mid,
-            subscribers.c.subscriber_key == step.c.subscriber_key,
-            subscribers.c.status.in_(statuses or ("",)),
-        )
-        if name == "unsubscribed":  # Salesforce's HasOptedOutOfEmail counts as unsubscribed
-            suppressed = or_(suppressed, step.c.opted_out == true())
-        counts[name] = _count(conn, select(step.c.ord).where(suppressed))
-        step = select(*step.c).where(~suppressed).cte(f"not_{name}")
-    partition = [step.c.subscriber_key]
-    ranked = select(
-        *step.c,
-        func.row_number()
-        .over(partition_by=partition, order_by=(step.c.src, step.c.ord))
-        .label("rk"),
-    ).cte("by_key")
-    unique = select(*[c for c in ranked.c if c.name != "rk"]).where(ranked.c.rk == 1)
-    if spec.dedupe_by_email:
-        by_email = unique.cte("unique_key")
-        ranked_email = select(
-            *by_email.c,
-            func.row_number()
-            .over(
-                partition_by=func.lower(by_email.c.email), order_by=(by_email.c.src, by_email.c.ord)
-            )
-            .label("rk"),
-        ).cte("by_email")
-        unique = select(*[c for c in ranked_email.c if c.name != "rk"]).where(
-            ranked_email.c.rk == 1
-        )
-    final = unique.cte("final")
+    """Write the job's recipient ledger and return the counts of each step.
+
+    Two statements: the counts per reason a candidate is left out (one GROUP BY), and the
+    ledger insert of the candidates with no reason, deduped and numbered in source order.
+    """
+    cand = _union(mid, spec.sources).subquery("cand")
+    source, reason = _reason(mid, spec, cand, conn.dialect.name)
+    flagged = select(*cand.c, reason).select_from(source).cte("flagged")
+    grouped = select(flagged.c.reason, func.count()).group_by(flagged.c.reason)
+    by_reason = {reason: int(n) for reason, n in conn.execute(grouped)}
+    kept = select(*[c for c in flagged.c if c.name != "reason"]).where(flagged.c.reason.is_(None))
+    final = _unique(kept.cte("kept"), spec.dedupe_by_email)
     ordered = select(
         literal(job_id).label("job_id"),
         func.row_number().over(order_by=(final.c.src, final.c.ord)).label("seq"),
@@ -198,19 +228,22 @@ def build_audience(conn: Connection, job_id: int, mid: int, spec: JobSpec) -> Au
             ordered,
         )
     )
-    candidates = _count(conn, select(cand.c.ord))
-    valid_count = _count(conn, select(valid.subquery().c.ord))
-    excluded = valid_count - _count(conn, select(after_exclusion.c.ord))
+    # seq runs 1..n, so its maximum is the count, read off the primary key (sqlite3 has no
+    # rowcount for an INSERT that starts WITH).
     targeted = int(
-        conn.execute(select(func.count()).where(and_(recipients.c.job_id == job_id))).scalar_one()
+        conn.execute(
+            select(func.coalesce(func.max(recipients.c.seq), 0)).where(
+                recipients.c.job_id == job_id
+            )
+        ).scalar_one()
     )
-    remaining = valid_count - excluded - counts["unsubscribed"] - counts["undeliverable"]
+    counts = {k: by_reason.get(k, 0) for k in _REASONS}
     return AudienceCounts(
-        candidates=candidates,
-        invalid=candidates - valid_count,
-        excluded=excluded,
-        unsubscribed=counts["unsubscribed"],
-        undeliverable=counts["undeliverable"],
-        duplicates=remaining - targeted,
+        candidates=sum(by_reason.values()),
+        **counts,
+        duplicates=by_reason.get(None, 0) - targeted,
         targeted=targeted,
     )
+
+
+_REASONS = ("invalid", "excluded", "unsubscribed", "undeliverable")
