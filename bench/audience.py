@@ -4,12 +4,13 @@ The account holds a sendable data extension of N rows (5% of them share an email
 another row, in another letter case), an exclusion data extension of N/10 rows (keys and
 addresses of rows of the audience), and N/50 subscribers Unsubscribed in All Subscribers;
 the send definition dedupes by email. The rows are written with one SQL statement per table,
-as the data extension's own insert would store them. Prints JSON lines: the audience step
-(``SendPipeline.build_audience``, in a process of its own: seconds and peak RSS) and one
-hand-written SQL statement computing the same set into a scratch job (the floor), with the
-ratio; both must find the same recipients.
+as the data extension's own insert would store them. Prints JSON lines: the audience step as
+a worker runs it (claim, ledger, counts, chunks; in a process of its own: seconds and peak
+RSS) and one hand-written SQL statement computing the same set into a scratch job (the
+floor), with the ratio. The counts must be those the rows imply, and the two ledgers the same
+recipients in the same order.
 
-    python -m bench.audience [--subscribers 1000000] [--database-url postgresql://…]
+    python -m bench.audience [--subscribers 1000000] [--postgres postgresql://…/postgres]
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
@@ -190,14 +194,38 @@ def _same_set(conn, job_id: int, scratch: int) -> int:  # type: ignore[no-untype
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="URL",
+        help="a PostgreSQL server (e.g. postgresql://postgres@127.0.0.1:54329/postgres): the "
+        "bench creates a database of its own there and drops it after; default SQLite",
+    )
     args = parser.parse_args()
+    if args.postgres:
+        with scratch_database(args.postgres) as url:
+            run(url, args.subscribers)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
-    url = args.database_url or f"sqlite:///{tmp}/audience.db"
     try:
-        run(url, args.subscribers)
+        run(f"sqlite:///{tmp}/audience.db", args.subscribers)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def scratch_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``admin_url``, dropped on exit."""
+    import psycopg
+
+    name = f"sendwell_bench_audience_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(url: str, n: int) -> None:
