@@ -149,12 +149,17 @@ class Logins:
         self._cache_key = new_token().encode()
 
     async def user(self, username: str, password: str, address: str | None) -> Principal:
-        """An API user's principal; ``LoginFailed`` or ``LoginThrottled`` otherwise."""
-        keys, hit, user = self._begin_user(username, password, address)
+        """An API user's principal; ``LoginFailed`` or ``LoginThrottled`` otherwise.
+
+        The throttle's reads and writes are database calls: they run in a thread, since on the
+        event loop one that waits (for a pooled connection, a lock) would stall every request.
+        """
+        keys, hit, user = await asyncio.to_thread(self._begin_user, username, password, address)
         if hit is not None:
             return hit
         ok = await self.passwords.verify(password, user.password_hash if user else None)
-        return self._finish_user(keys, username, password, user if ok else None)
+        checked = user if ok else None
+        return await asyncio.to_thread(self._finish_user, keys, username, password, checked)
 
     def user_sync(self, username: str, password: str, address: str | None) -> Principal:
         """``user`` for callers without an event loop (the scrypt check still takes a slot)."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
@@ -234,9 +235,20 @@ async def create_definition(
         raise SendApiError(verb, "EmailDefinition is required", REST_MISSING_FIELD)
     if body.Schedule is not None:
         principal = require_scope(principal, SEND_API, Access.SEND)
+    reply = await run_in_threadpool(_create, request, principal, body, verb)
+    if body.Schedule is not None:
+        request.app.state.wake_workers()
+    return JSONResponse({**reply, "IsError": False}, status_code=201)
+
+
+def _create(
+    request: Request, principal: Principal, body: m.CreateDefinitionRequest, verb: str
+) -> dict[str, Any]:
+    """The definition, and its instance if ``body`` has a Schedule, in one transaction: if
+    scheduling fails, the definition is not created either (run in the thread pool)."""
+    assert body.EmailDefinition is not None
     settings = request.app.state.settings
     with _engine(request).begin() as conn:
-        # One transaction: if scheduling fails, the definition is not created either.
         created = _run(
             verb,
             lambda: send_definitions.create(
@@ -256,9 +268,7 @@ async def create_definition(
                 ),
             )
             reply["InstanceId"] = str(instance)
-    if body.Schedule is not None:
-        request.app.state.wake_workers()
-    return JSONResponse({**reply, "IsError": False}, status_code=201)
+    return reply
 
 
 @router.post(
@@ -283,10 +293,14 @@ async def search_definitions(
         raise SendApiError(verb, "Criteria is required", REST_MISSING_FIELD)
     page, size = _page(request, verb)
     criteria = body.Criteria.model_dump(exclude_none=True)
-    with _engine(request).connect() as conn:
-        total, items = _run(
-            verb, lambda: send_definitions.search(conn, principal.mid, criteria, page, size)
-        )
+
+    def find() -> tuple[int, list[dict[str, Any]]]:
+        with _engine(request).connect() as conn:
+            return _run(
+                verb, lambda: send_definitions.search(conn, principal.mid, criteria, page, size)
+            )
+
+    total, items = await run_in_threadpool(find)
     return {"Count": total, "Page": page, "PageSize": size, "Definitions": items, "IsError": False}
 
 
@@ -330,17 +344,16 @@ async def update_definition(
     if body.EmailDefinition is None:
         raise SendApiError(verb, "EmailDefinition is required", REST_MISSING_FIELD)
     given = body.EmailDefinition.to_body()
-    with _engine(request).begin() as conn:
-        _run(
-            verb,
-            lambda: send_definitions.replace(
-                conn,
-                principal.mid,
-                definition_id,
-                given,
-                resolve_secret_key(request.app.state.settings),
-            ),
-        )
+    secret = resolve_secret_key(request.app.state.settings)
+
+    def store() -> None:
+        with _engine(request).begin() as conn:
+            _run(
+                verb,
+                lambda: send_definitions.replace(conn, principal.mid, definition_id, given, secret),
+            )
+
+    await run_in_threadpool(store)
     return {"IsError": False}
 
 
@@ -385,11 +398,17 @@ async def schedule_send(
         raise SendApiError(verb, "Schedule is required", REST_MISSING_FIELD)
     given = body.Schedule.model_dump(exclude_none=True)
     settings = request.app.state.settings
-    with _engine(request).begin() as conn:
-        instance = _run(
-            verb,
-            lambda: send_instances.schedule(conn, principal.mid, definition_id, given, settings),
-        )
+
+    def store() -> int:
+        with _engine(request).begin() as conn:
+            return _run(
+                verb,
+                lambda: send_instances.schedule(
+                    conn, principal.mid, definition_id, given, settings
+                ),
+            )
+
+    instance = await run_in_threadpool(store)
     request.app.state.wake_workers()
     return {"InstanceId": str(instance), "IsError": False}
 
