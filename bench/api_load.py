@@ -19,6 +19,7 @@ how many messages the 1M send delivered meanwhile.
 
     python -m bench.api_load [--postgres postgresql://postgres@127.0.0.1:54329/]
         [--recipients 1000000] [--workers 2] [--clients 50] [--seconds 15] [--rounds 2]
+        [--worker-nice 10]  # the workers yield the CPU to the API (SENDWELL_WORKER_NICE)
         [--profile DIR]     # py-spy record (raw stacks) of the API process in each window
 """
 
@@ -394,6 +395,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
         "SENDWELL_DATABASE_URL": db_url,
         "SENDWELL_TRANSPORT": transport,
         "SENDWELL_SECRET_KEY": SECRET,
+        "SENDWELL_WORKER_NICE": str(args.worker_nice),
     }
     with sendwell_server(env) as (port, server_pid), worker_processes(args.workers, env) as workers:
         ctx = {
@@ -448,6 +450,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="SENDWELL_WORKER_NICE of the workers (0-19)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found (Debian package: wrk)")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from email.utils import formatdate
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -46,7 +47,7 @@ from sendwell.api.rest.errors import (
     rest_error_handler,
 )
 from sendwell.api.soap import views as soap_views
-from sendwell.config import Settings
+from sendwell.config import Settings, api_threads
 from sendwell.domain.errors import REST_GENERIC, SendwellError
 from sendwell.engine.bounces import BounceListener
 from sendwell.engine.worker import WorkerPool
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, start_workers: bool = True) -> 
 
     @asynccontextmanager
     async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = api_threads(settings)
         if workers:
             workers.start()
         if bounces:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -109,6 +110,8 @@ def worker(ctx: typer.Context) -> None:
 
     _logging()
     settings = _settings()
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     if settings.broker_url:

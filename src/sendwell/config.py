@@ -70,6 +70,13 @@ class Settings:
     # Celery mode: how often a worker sweeps the ledger for work the broker lost (one worker
     # per period does it, whichever takes the broker's lock first).
     sweep_seconds: float = 5.0
+    # Threads of the API process's pool, where requests do their database work; 0 = by the
+    # database: 8 with SQLite (one writer at a time: more threads only queue on its lock, each
+    # retrying on its own, which spreads the answer times), 40 (anyio's default) otherwise.
+    api_threads: int = 0
+    # Niceness a `sendwell worker` process adds to itself (0-19): on a machine it shares with the
+    # API, a higher value lets API requests take the CPU first while a big send delivers.
+    worker_nice: int = 0
     # Recipients per chunk: one claim, one task (the duplicates bound is record_batch_size).
     chunk_size: int = 500
     lease_seconds: int = 60
@@ -221,6 +228,8 @@ def _unknown(name: str, known: dict[str, str]) -> str:
 # Bounds of the numeric settings: (minimum, maximum or None).
 _BOUNDS: dict[str, tuple[float, float | None]] = {
     "workers": (0, 256),
+    "worker_nice": (0, 19),
+    "api_threads": (0, 1024),
     "chunk_size": (1, 100_000),
     "lease_seconds": (1, None),
     "sweep_seconds": (0.1, 3600),
@@ -366,3 +375,10 @@ def _read_file(path: Path) -> dict[str, str]:
             key = key[len(_PREFIX) :]
         out[key.lower()] = value.strip()
     return out
+
+
+def api_threads(settings: Settings) -> int:
+    """The API's thread pool size (``api_threads``, or the database's default)."""
+    if settings.api_threads:
+        return settings.api_threads
+    return 8 if settings.database_url.startswith("sqlite") else 40

@@ -25,6 +25,8 @@ from sendwell.domain.retry import DomainLimit
         ),
         ({"SENDWELL_FROBNICATE": "1"}, "SENDWELL_FROBNICATE is not a Sendwell setting"),
         ({"SENDWELL_CHUNK_SIZE": "0"}, "SENDWELL_CHUNK_SIZE=0 is out of range"),
+        ({"SENDWELL_WORKER_NICE": "20"}, "SENDWELL_WORKER_NICE=20 is out of range"),
+        ({"SENDWELL_API_THREADS": "-1"}, "SENDWELL_API_THREADS=-1 is out of range"),
         ({"SENDWELL_SYSTEM_UTC_OFFSET_MINUTES": "-9000"}, "is out of range"),
         ({"SENDWELL_DOMAIN_LIMITS": "gmail.com:speed=3"}, "SENDWELL_DOMAIN_LIMITS: unknown"),
         ({"SENDWELL_DOMAIN_LIMITS": "gmail.com:rate=fast"}, "SENDWELL_DOMAIN_LIMITS:"),

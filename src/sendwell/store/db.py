@@ -16,7 +16,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # As many connections as the API's thread pool has threads (40): with QueuePool's
+        # default 5 + 10, requests queued for a connection, and the overflow ones were closed
+        # and opened again (with their pragmas) on every burst.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection per thread
+        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 20}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

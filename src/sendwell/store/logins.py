@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 
 from sendwell.domain.login_throttle import FailedLogins, LoginKey
 from sendwell.store.tables import login_failures
@@ -16,10 +16,14 @@ def _row_key(key: LoginKey) -> str:
     return hashlib.sha256(f"{key.kind}:{key.value}".encode()).hexdigest()
 
 
+# Built once: every SOAP call with a UsernameToken reads its keys' state first.
+_READ = select(login_failures).where(login_failures.c.key.in_(bindparam("keys", expanding=True)))
+
+
 def read_failures(conn: Connection, keys: Sequence[LoginKey]) -> dict[LoginKey, FailedLogins]:
     """The stored state of each key (a clean state for keys with no failures)."""
     by_row = {_row_key(k): k for k in keys}
-    rows = conn.execute(select(login_failures).where(login_failures.c.key.in_(list(by_row)))).all()
+    rows = conn.execute(_READ, {"keys": list(by_row)}).all()
     found = {by_row[r.key]: FailedLogins(r.failures, r.last_failure_at) for r in rows}
     return {k: found.get(k, FailedLogins()) for k in keys}
 
