@@ -385,6 +385,7 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
             {
                 "step": "load",
                 "database": db,
+                "worker_nice": args.worker_nice,
                 "recipients": args.recipients,
                 "seconds": round(time.perf_counter() - t0, 1),
             }
