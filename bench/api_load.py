@@ -396,8 +396,9 @@ def run(args: argparse.Namespace, db_url: str, sink_port: int) -> None:
         "SENDWELL_DATABASE_URL": db_url,
         "SENDWELL_TRANSPORT": transport,
         "SENDWELL_SECRET_KEY": SECRET,
-        "SENDWELL_WORKER_NICE": str(args.worker_nice),
     }
+    if args.worker_nice:
+        env["SENDWELL_WORKER_NICE"] = str(args.worker_nice)
     with sendwell_server(env) as (port, server_pid), worker_processes(args.workers, env) as workers:
         ctx = {
             "url": f"http://127.0.0.1:{port}",
