@@ -16,9 +16,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        # As many connections as the API's thread pool has threads (40): with QueuePool's
-        # default 5 + 10, requests queued for a connection, and the overflow ones were closed
-        # and opened again (with their pragmas) on every burst.
+        # Room for the API's pool threads (config.api_threads: 8 on SQLite) and the in-process
+        # workers at once: with QueuePool's default 5 + 10, requests queued for a connection,
+        # and the overflow ones were closed and opened again (with their pragmas) on every burst.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection per thread
         pool = {} if in_memory else {"pool_size": 20, "max_overflow": 20}
         engine = create_engine(
