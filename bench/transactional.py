@@ -138,7 +138,7 @@ def wrk_load(base: str, token: str, clients: int, seconds: float, tmp: Path) -> 
     ).stdout
 
     def find(pattern: str) -> str:
-        found = re.search(pattern, out)
+        found = re.search(pattern, out, re.MULTILINE)
         return found[1] if found else "0"
 
     def ms(text: str) -> float:
@@ -155,8 +155,9 @@ def wrk_load(base: str, token: str, clients: int, seconds: float, tmp: Path) -> 
         "clients": clients,
         "calls_per_s": round(float(find(r"Requests/sec:\s+([\d.]+)"))),
         "errors": errors,
-        "p50_ms": ms(find(r"50%\s+(\S+)")),
-        "p99_ms": ms(find(r"99%\s+(\S+)")),
+        # Anchored: "73.50%" in the thread stats would match "50%" too.
+        "p50_ms": ms(find(r"^\s+50%\s+(\S+)")),
+        "p99_ms": ms(find(r"^\s+99%\s+(\S+)")),
     }
 
 
