@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sendwell.domain.errors import NotFound
 from sendwell.services import inbox
 from sendwell.web import session
-from sendwell.web.render import fragment, page
+from sendwell.web.render import common, fragment, page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 FRAME_CSP = (
@@ -31,8 +31,6 @@ LIVE_POLL = 1.0
 
 
 def _common(request: Request) -> tuple[object, dict, dict]:
-    from sendwell.web.pages import common
-
     person, data = session.current(request)
     return person, data, common(request, person, data)
 

@@ -25,7 +25,7 @@ from sendwell.services.people import Person
 from sendwell.services.send_control import control
 from sendwell.services.sends import start_send
 from sendwell.web import inbox, session
-from sendwell.web.render import STATIC, page
+from sendwell.web.render import STATIC, common, page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 LIVE_SECONDS = 600  # a live stream ends after this; the browser's EventSource reconnects
@@ -65,13 +65,6 @@ async def _csrf_rejected(request: Request, _: Exception) -> Response:
         text="The form had expired "
         "or came from another site (CSRF check). Go back, reload the page, try again.",
     )
-
-
-def common(request: Request, person: Person, data: dict[str, Any]) -> dict[str, Any]:
-    """What every signed-in page shows: the person, the unit switcher, the CSRF token, and a
-    warning while faults are injected into the unit's calls."""
-    active = [f for f in request.app.state.faults.current() if f.mid == person.mid]
-    return {"person": person, "csrf": data["c"], "active_faults": active}
 
 
 def _safe_next(value: str | None) -> str:

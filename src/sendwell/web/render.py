@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from sendwell.services.people import Person
 from sendwell.web import charts
 
 STATIC = Path(__file__).with_name("static")
@@ -49,6 +50,13 @@ templates = Environment(
 )
 templates.filters.update(when=_when, number=_number, percent=_percent)
 templates.globals.update(bar_chart=charts.bar_chart)
+
+
+def common(request: Request, person: Person, data: dict[str, Any]) -> dict[str, Any]:
+    """What every signed-in page shows: the person, the unit switcher, the CSRF token, and a
+    warning while faults are injected into the unit's calls."""
+    active = [f for f in request.app.state.faults.current() if f.mid == person.mid]
+    return {"person": person, "csrf": data["c"], "active_faults": active}
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -16,19 +16,6 @@ import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from sendwell.domain.ampscript import (  # noqa: F401 (they register)
-    api_functions,
-    content_functions,
-    data_functions,
-    data_writes,
-    encoding_functions,
-    functions,
-    http_functions,
-    rowset_functions,
-    salesforce_functions,
-    string_functions,
-    utility_functions,
-)
 from sendwell.domain.ampscript import nodes as n
 from sendwell.domain.ampscript.comparison import compiled_comparison
 from sendwell.domain.ampscript.errors import AmpscriptError, FunctionError, RecipientSkipped
