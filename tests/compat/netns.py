@@ -25,7 +25,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -188,19 +190,71 @@ def run_client(
     """Run ``clients/<script>`` isolated; return its result (errors are kept for ``check``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(CLIENTS / script), str(workdir), *args]
+    return run_argv(argv, workdir, script, timeout, hosts, env)
+
+
+def run_argv(
+    argv: list[str],
+    workdir: Path,
+    what: str,
+    timeout: float = 120,
+    hosts: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ClientRun:
+    """Run ``argv`` isolated (``what`` names it in failures); the result it printed."""
     try:
         proc = run_isolated(argv, workdir, timeout, hosts, env)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(
-            f"{script} did not finish within {timeout}s; stderr (tail):\n"
+            f"{what} did not finish within {timeout}s; stderr (tail):\n"
             f"{(exc.stderr or b'')[-3000:]!r}",
             pytrace=False,
         )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
     if not lines:
         pytest.fail(
-            f"{script} printed no result (exit {proc.returncode});\nstdout (tail):\n"
+            f"{what} printed no result (exit {proc.returncode});\nstdout (tail):\n"
             f"{proc.stdout[-2000:]}\nstderr (tail):\n{proc.stderr[-4000:]}",
             pytrace=False,
         )
     return ClientRun(json.loads(lines[-1][len(RESULT_MARKER) :]), workdir, proc.stderr)
+
+
+def npm_install(
+    tmp_path_factory: pytest.TempPathFactory, package: Path, given_env: str, module: str
+) -> Path:
+    """A folder whose node_modules holds ``package``'s locked dependencies (``npm ci``), or
+    the one ``given_env`` names; skips when node >= 18 and npm are not to be had (a failure
+    under ``SENDWELL_REQUIRE_ALL_TESTS=1``). ``module`` is the package the test needs."""
+    where = package.relative_to(package.parents[2])
+    given = os.environ.get(given_env)
+    if given:
+        folder = Path(given)
+        assert (folder / "node_modules" / module / "package.json").is_file(), (
+            f"{given_env}={given} has no node_modules/{module}; "
+            f"run 'npm ci' there with {where}/package*.json"
+        )
+        return folder
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip(f"{module} needs node >= 18 and npm on PATH")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    major = re.match(r"v(\d+)", version)
+    if major is None or int(major.group(1)) < 18:
+        pytest.skip(f"{module} needs node >= 18, found {version!r}")
+    folder = tmp_path_factory.mktemp(package.name)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(package / name, folder / name)
+    try:
+        proc = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"npm ci of {where} did not finish within 300 s")
+    if proc.returncode != 0:
+        pytest.skip(f"npm ci of {where} failed: {proc.stderr[-1500:]}")
+    return folder

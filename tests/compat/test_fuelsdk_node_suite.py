@@ -23,9 +23,6 @@ passes. The whole suite takes about 10 seconds.
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from .netns import CLIENTS, RESULT_MARKER, ClientRun, run_isolated
+from .netns import CLIENTS, ClientRun, npm_install, run_argv
 
 PACKAGE = Path(__file__).parent / "fuelsdk_node"
 TESTS = 63  # it(...) blocks in sfmc-fuelsdk-node 2.4.0's test/*.test.js
@@ -80,39 +77,10 @@ def suite_recipe(server: Any, result: dict[str, Any]) -> None:
 
 
 def install_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder whose node_modules holds the locked FuelSDK-Node and mocha; skips when that
-    cannot be had (a failure under ``SENDWELL_REQUIRE_ALL_TESTS=1``)."""
-    given = os.environ.get("SENDWELL_COMPAT_FUELSDK_NODE_DIR")
-    if given:
-        folder = Path(given)
-        assert (folder / "node_modules" / "sfmc-fuelsdk-node" / "test").is_dir(), (
-            f"SENDWELL_COMPAT_FUELSDK_NODE_DIR={given} has no node_modules/sfmc-fuelsdk-node; "
-            "run 'npm ci' there with tests/compat/fuelsdk_node/package*.json"
-        )
-        return folder
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("FuelSDK-Node's suite needs node >= 18 and npm on PATH")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    major = re.match(r"v(\d+)", version)
-    if major is None or int(major.group(1)) < 18:
-        pytest.skip(f"FuelSDK-Node's suite needs node >= 18, found {version!r}")
-    folder = tmp_path_factory.mktemp("fuelsdk-node")
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(PACKAGE / name, folder / name)
-    try:
-        proc = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm ci of tests/compat/fuelsdk_node did not finish within 300 s")
-    if proc.returncode != 0:
-        pytest.skip(f"npm ci of tests/compat/fuelsdk_node failed: {proc.stderr[-1500:]}")
-    return folder
+    """A folder whose node_modules holds the locked FuelSDK-Node and mocha."""
+    return npm_install(
+        tmp_path_factory, PACKAGE, "SENDWELL_COMPAT_FUELSDK_NODE_DIR", "sfmc-fuelsdk-node"
+    )
 
 
 @pytest.fixture
@@ -121,19 +89,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> ClientRun:
         sdk_dir = install_suite(tmp_path_factory)
         workdir = tmp_path_factory.mktemp("fuelsdk-node-run")
         argv = [sys.executable, "-c", BOOT, str(CLIENTS), str(workdir), str(sdk_dir)]
-        try:
-            proc = run_isolated(argv, workdir, timeout=240)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"FuelSDK-Node's suite did not finish within 240 s: {exc.stderr!r}")
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
-        if not lines:
-            pytest.fail(
-                f"the suite's run printed no result (exit {proc.returncode}):\n"
-                f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}",
-                pytrace=False,
-            )
-        result = json.loads(lines[-1][len(RESULT_MARKER) :])
-        _cache["run"] = ClientRun(result, workdir, proc.stderr)
+        _cache["run"] = run_argv(argv, workdir, "FuelSDK-Node's suite", timeout=240)
     return _cache["run"]
 
 

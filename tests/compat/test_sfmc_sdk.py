@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +30,7 @@ from sendwell.domain.salesforce_ids import to18
 from sendwell.services.demo import DEMO_MID
 from sendwell.store.tables import objects
 
-from .netns import CLIENTS, RESULT_MARKER, ClientRun, run_isolated
+from .netns import CLIENTS, ClientRun, npm_install, run_argv
 from .test_pysfmc import expected_audience
 
 NODE_PACKAGE = Path(__file__).parent / "node"
@@ -99,37 +97,7 @@ def install_sfmc_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _install_sfmc_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("SENDWELL_COMPAT_NODE_DIR")
-    if given:
-        folder = Path(given)
-        assert (folder / "node_modules" / "sfmc-sdk" / "package.json").is_file(), (
-            f"SENDWELL_COMPAT_NODE_DIR={given} has no node_modules/sfmc-sdk; run "
-            "'npm ci' there with tests/compat/node/package*.json"
-        )
-        return folder
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("sfmc-sdk needs node >= 18 and npm on PATH")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    major = re.match(r"v(\d+)", version)
-    if major is None or int(major.group(1)) < 18:
-        pytest.skip(f"sfmc-sdk needs node >= 18, found {version!r}")
-    folder = tmp_path_factory.mktemp("node")
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(NODE_PACKAGE / name, folder / name)
-    try:
-        proc = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm ci of tests/compat/node did not finish within 300 s")
-    if proc.returncode != 0:
-        pytest.skip(f"npm ci of tests/compat/node failed: {proc.stderr[-1500:]}")
-    return folder
+    return npm_install(tmp_path_factory, NODE_PACKAGE, "SENDWELL_COMPAT_NODE_DIR", "sfmc-sdk")
 
 
 @pytest.fixture
@@ -138,19 +106,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> ClientRun:
         sdk_dir = install_sfmc_sdk(tmp_path_factory)
         workdir = tmp_path_factory.mktemp("sfmc-sdk")
         argv = [sys.executable, "-c", BOOT, str(CLIENTS), str(workdir), str(sdk_dir)]
-        try:
-            proc = run_isolated(argv, workdir, timeout=180)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"the sfmc-sdk run did not finish within 180 s: {exc.stderr!r}")
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
-        if not lines:
-            pytest.fail(
-                f"the sfmc-sdk run printed no result (exit {proc.returncode}):\n"
-                f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}",
-                pytrace=False,
-            )
-        result = json.loads(lines[-1][len(RESULT_MARKER) :])
-        _cache["run"] = ClientRun(result, workdir, proc.stderr)
+        _cache["run"] = run_argv(argv, workdir, "the sfmc-sdk run", timeout=180)
     return _cache["run"]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from .netns import CLIENTS, RESULT_MARKER, ClientRun, run_isolated
+from .netns import CLIENTS, ClientRun, run_argv
 from .test_sfmc_sdk import NODE_MARKER, install_sfmc_sdk
 
 BOOT = (
@@ -125,19 +125,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> ClientRun:
         sdk_dir = install_sfmc_sdk(tmp_path_factory)
         workdir = tmp_path_factory.mktemp("sfmc-sdk-tm")
         argv = [sys.executable, "-c", BOOT, str(CLIENTS), str(workdir), str(sdk_dir)]
-        try:
-            proc = run_isolated(argv, workdir, timeout=180)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"the sfmc-sdk run did not finish within 180 s: {exc.stderr!r}")
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
-        if not lines:
-            pytest.fail(
-                f"the sfmc-sdk run printed no result (exit {proc.returncode}):\n"
-                f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}",
-                pytrace=False,
-            )
-        result = json.loads(lines[-1][len(RESULT_MARKER) :])
-        _cache["run"] = ClientRun(result, workdir, proc.stderr)
+        _cache["run"] = run_argv(argv, workdir, "the sfmc-sdk run", timeout=180)
     return _cache["run"]
 
 
